@@ -1,0 +1,76 @@
+"""The words of the bot's replies: article answers, passage digests, hand-over messages, citations.
+
+Replies are plain text with light Markdown (the UI escapes customer text separately; nothing
+from the customer is ever echoed here).
+"""
+
+from __future__ import annotations
+
+from apps.support.kb import Chunk
+from apps.support.search import Hit
+
+PASSAGE_CHARS = 420
+EMPTY = "I didn't catch a question there. Tell me what you need help with, for example \"I lost my card\"."
+HANDOVER = {
+    "human": "Of course: I'm handing you over to a colleague.",
+    "out_of_scope": ("That's outside what I can help with here (I answer questions about your Northwind "
+                     "account, cards, payments and transfers), so I'm handing you over to a colleague."),
+    "low_confidence": "I'm not sure I've understood that correctly, so I'm handing you over to a colleague.",
+    "language": ("I can only answer in English for now, so I'm handing you over to a colleague "
+                 "who can help."),
+    "no_index": ("I can't look anything up in our help centre right now, so I'm handing you over to a "
+                 "colleague."),
+    "error": "Something went wrong on my side, so I'm handing you over to a colleague.",
+}
+WAITING = "Thanks, I've added this to your ticket #{ticket}. A colleague will reply here."
+NO_MODEL_NOTICE = "The intent model is unavailable ({why}); answering from help-centre search only."
+
+
+def source(chunk: Chunk) -> dict[str, str]:
+    """How a passage is cited in replies and in the batch output."""
+    return {"title": chunk.title, "section": chunk.section, "url": chunk.url}
+
+
+def _section(chunks: list[Chunk], anchor: str) -> list[Chunk]:
+    return [c for c in chunks if c.anchor == anchor or c.anchor.startswith(anchor + "-")]
+
+
+def article_answer(article: list[Chunk]) -> tuple[str, list[Chunk]]:
+    """The article's direct answer plus its steps (or its first section when it has neither)."""
+    answer, steps = _section(article, "answer"), _section(article, "steps")
+    used = (answer + steps) or article[:1]
+    parts = [c.text for c in answer] or [used[0].text]
+    if steps:
+        parts.append("**Steps**\n" + "\n".join(c.text for c in steps))
+    return "\n\n".join(parts), used
+
+
+def followup_answer(best: Chunk) -> str:
+    """A follow-up is answered by the one section of the topic's article that fits it."""
+    return f"About **{best.title}** ({best.section.lower()}):\n\n{best.text}"
+
+
+def trim(text: str, limit: int = PASSAGE_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + " …"
+
+
+def passages_answer(hits: list[Hit], count: int = 2) -> tuple[str, list[Chunk]]:
+    """A digest of the best passages (used when the intent is not certain enough)."""
+    chosen = [h.chunk for h in hits[:count]]
+    body = "\n\n".join(f"**{c.label}**: {trim(c.text)}" for c in chosen)
+    return f"Here is what I found in our help centre:\n\n{body}", chosen
+
+
+def handover(reason: str, ticket: int | None = None) -> str:
+    text = HANDOVER.get(reason, HANDOVER["low_confidence"])
+    if ticket is not None:
+        text += f" Your ticket number is #{ticket}; they will reply in this conversation."
+    return text
+
+
+def with_notices(answer: str, notices: list[str]) -> str:
+    """Notices (truncation, missing model) go above the answer in italics."""
+    return "\n\n".join([f"_{n}_" for n in notices] + [answer]) if notices else answer

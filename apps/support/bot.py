@@ -1,0 +1,282 @@
+"""The support bot: one customer message in, one reply out (stored, with a ticket on hand-over).
+
+Per message: clean it (``inputs``), detect a request for a person, classify the intent with
+the LoRA adapter named in ``[support] intent_adapter`` (calibrated confidence and margin),
+decide whether it follows up on the previous turn, retrieve passages (hybrid search, with the
+earlier question folded in for follow-ups), then answer from the intent's article, from the
+one article section that fits a follow-up, or from a digest of passages, or hand over
+(``policy.decide``). A missing/damaged adapter or index gives a notice and the bot answers
+from what is left; no exception ever reaches the caller of ``ask``.
+
+    bot = SupportBot()
+    reply = bot.ask("I lost my card")             # new conversation
+    bot.ask("how much does that cost?", reply.conversation_id)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apps.support import answers
+from apps.support.inputs import asks_for_human, clean, is_followup, looks_empty, mostly_unsupported_script
+from apps.support.policy import Thresholds, decide, load_thresholds
+from apps.support.search import HybridIndex, index_dir, stamp
+from apps.support.store import SupportStore
+from shared.errors import LorasuiteError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Reply:
+    """What the bot made of one message (and, once stored, where it lives)."""
+
+    text: str
+    answer: str = ""
+    intent: str | None = None
+    confidence: float | None = None
+    margin: float | None = None
+    sources: list[dict[str, str]] = field(default_factory=list)
+    escalate: bool = False
+    reason: str = ""
+    notices: list[str] = field(default_factory=list)
+    slots: list[dict[str, Any]] = field(default_factory=list)
+    conversation_id: int | None = None
+    message_id: int | None = None
+    ticket_id: int | None = None
+    grounding: list = field(default_factory=list, repr=False)  # the passages a generator may use
+
+    def to_json(self) -> dict[str, Any]:
+        """The batch-CLI contract: exactly these six keys."""
+        return {"text": self.text, "intent": self.intent,
+                "confidence": None if self.confidence is None else round(self.confidence, 4),
+                "answer": self.answer, "sources": self.sources, "escalate": self.escalate}
+
+
+class SupportBot:
+    """Answers customer messages with the shared backbone, the help-centre index and the store."""
+
+    def __init__(self, config=None, adapter: str | None = None, store: SupportStore | None = None,
+                 model: str = "minilm") -> None:
+        section = config.section("support") if config is not None else {}
+        self.adapter = adapter or section.get("intent_adapter") or "intent"
+        self.model = model
+        self.thresholds: Thresholds = load_thresholds(section, Path(self.adapter).name)
+        self._store = store
+        self._lock = threading.Lock()
+        self._index: HybridIndex | None = None
+        self._index_stamp, self._index_error = -1.0, None
+        self._intent_key: str | None = None
+        self._intent_error: str | None = None
+        self._slots_key: str | None | bool = False  # False = not looked up yet
+        from apps.support.generator import Generator
+
+        self.generator = Generator(section)
+
+    # --- resources (each loaded once, failures remembered as notices) -----------------------------
+    @property
+    def store(self) -> SupportStore:
+        if self._store is None:
+            self._store = SupportStore()
+        return self._store
+
+    @property
+    def backbone(self):
+        from shared.backbone import get_backbone
+
+        return get_backbone(self.model)
+
+    def intent_key(self) -> tuple[str | None, str | None]:
+        """The loaded intent adapter's key, or (None, why not)."""
+        with self._lock:
+            if self._intent_key is None and self._intent_error is None:
+                try:
+                    path = Path(self.adapter)
+                    if path.is_dir():
+                        self._intent_key = f"support__{path.name}"
+                        self.backbone.add_adapter(self._intent_key, path)
+                    else:
+                        self._intent_key = self.backbone.load("support", self.adapter)
+                except LorasuiteError as err:
+                    self._intent_key, self._intent_error = None, str(err)
+                    log.warning("support intent adapter unavailable: %s", err)
+            return self._intent_key, self._intent_error
+
+    def index(self) -> tuple[HybridIndex | None, str | None]:
+        """The help-centre index (reloaded when a re-ingest rewrote it), or (None, why not)."""
+        with self._lock:
+            current = stamp()
+            if current != self._index_stamp:
+                try:
+                    self._index, self._index_error = HybridIndex.load(), None
+                except LorasuiteError as err:
+                    self._index, self._index_error = None, str(err)
+                    log.warning("support index unavailable: %s", err)
+                self._index_stamp = current
+            return self._index, self._index_error
+
+    def slots_key(self) -> str | None:
+        """The slot tagger's key when the core can tag and the adapter exists (issue 7)."""
+        with self._lock:
+            if self._slots_key is False:
+                self._slots_key = None
+                if hasattr(self.backbone, "tag"):
+                    try:
+                        self._slots_key = self.backbone.load("support", "slots")
+                    except LorasuiteError as err:
+                        log.info("no slot tagger: %s", err)
+            return self._slots_key
+
+    def warm(self) -> list[str]:
+        """Load everything now (the launcher calls this); returns the notices, if any."""
+        notes = [self.index()[1], self.intent_key()[1]]
+        self.slots_key()
+        return [n for n in notes if n]
+
+    # --- answering ------------------------------------------------------------------------------
+    def analyse(self, text: object, previous: dict[str, Any] | None = None) -> Reply:
+        """Work out the reply to one message (nothing stored). ``previous`` = store.previous_turn."""
+        cleaned, notices = clean(text)
+        reply = Reply(text=cleaned, notices=notices)
+        if looks_empty(cleaned):
+            reply.reason, reply.answer = "empty", answers.EMPTY
+            return reply
+        reply.slots = self._slots(cleaned)
+        if asks_for_human(cleaned):
+            return self._handover(reply, "human")
+        if mostly_unsupported_script(cleaned):
+            return self._handover(reply, "language")
+        key, why = self.intent_key()
+        if why:
+            reply.notices.append(answers.NO_MODEL_NOTICE.format(why=why))
+        topic = f"{previous['text']} {cleaned}" if previous else None
+        preds = self.backbone.classify([cleaned] + ([topic] if topic else []), key) if key else []
+        followup = self._is_followup(cleaned, previous, preds)
+        query = topic if followup else cleaned
+        pred = (preds[-1] if followup else preds[0]) if preds else None
+        reply.intent = previous["intent"] if followup else (pred.label if pred else None)
+        if pred is not None:
+            reply.confidence = pred.probs.get(reply.intent, pred.score) if reply.intent else pred.score
+            reply.margin = pred.margin
+        index, why = self.index()
+        if index is None:
+            reply.notices.append(why)
+            return self._handover(reply, "no_index")
+        if followup and reply.intent and index.by_intent(reply.intent):
+            return self._followup(reply, index, cleaned, previous)
+        vector = self.backbone.encode([query])[0]
+        hits = index.search(query, vector, k=5)
+        similarity = float(index.similarity(vector)[0]) if hits else None
+        mode = decide(self.thresholds, reply.confidence, reply.margin, similarity)
+        if mode == "article" and index.by_intent(reply.intent):
+            text, used = answers.article_answer(index.by_intent(reply.intent))
+            return self._answered(reply, "article", text, used)
+        if mode in ("article", "passages"):
+            text, used = answers.passages_answer(hits)
+            return self._answered(reply, "passages", text, used)
+        return self._handover(reply, mode)
+
+    def _is_followup(self, text: str, previous: dict[str, Any] | None, preds: list) -> bool:
+        """Leans on the previous turn: cue words, or unsure alone but sure with the context."""
+        if not previous:
+            return False
+        if not preds or not previous.get("intent"):
+            return is_followup(text)
+        alone, together = preds[0], preds[-1]
+        if is_followup(text):
+            return together.label == previous["intent"] or alone.score < self.thresholds.answer_confidence
+        return (alone.score < self.thresholds.handover_confidence and together.label == previous["intent"]
+                and together.score >= self.thresholds.answer_confidence)
+
+    def _followup(self, reply: Reply, index: HybridIndex, text: str, previous: dict[str, Any]) -> Reply:
+        """Answer from the section of the topic's article that fits the follow-up best."""
+        article = index.by_intent(reply.intent)
+        hits = index.search(text, self.backbone.encode([text])[0], k=len(article), within={c.id for c in article})
+        fresh = [h for h in hits if h.chunk.url not in set(previous.get("cited") or [])]
+        best = (fresh or hits)[0].chunk
+        return self._answered(reply, "followup", answers.followup_answer(best), [best])
+
+    def _answered(self, reply: Reply, reason: str, text: str, used: list) -> Reply:
+        reply.reason, reply.answer = reason, answers.with_notices(text, reply.notices)
+        reply.sources, reply.grounding = [answers.source(c) for c in used], list(used)
+        return reply
+
+    def _handover(self, reply: Reply, reason: str) -> Reply:
+        reply.reason, reply.escalate = reason, True
+        reply.answer = answers.with_notices(answers.handover(reason), reply.notices)
+        return reply
+
+    def _slots(self, text: str) -> list[dict[str, Any]]:
+        key = self.slots_key()
+        if key is None:
+            return []
+        try:
+            return list(self.backbone.tag([text], key)[0])
+        except Exception:  # noqa: BLE001 - slots are a bonus; never lose the message over them
+            log.exception("slot tagging failed")
+            return []
+
+    # --- the conversation -----------------------------------------------------------------------
+    def ask(self, text: object, conversation_id: int | None = None, channel: str = "web",
+            generate: bool = True) -> Reply:
+        """Answer and store one customer message; never raises for any input.
+
+        With the generator on (and ``generate``), composed and follow-up answers are written by
+        the grounded LM from the passages; the UI passes ``generate=False`` and streams instead.
+        """
+        store = self.store
+        if conversation_id is None:
+            conversation_id = store.new_conversation(channel)
+        status = store.conversation(conversation_id)["status"]
+        try:
+            reply = self.analyse(text, store.previous_turn(conversation_id) if status == "bot" else None)
+            generated = self.generator.answer(reply.text, reply.grounding) if (
+                generate and self.generator.applies(reply)) else ""
+            if generated:
+                reply.answer = answers.with_notices(generated, reply.notices)
+        except Exception as err:  # noqa: BLE001 - a bug must not lose the customer's message
+            log.exception("support bot failed on a message")
+            reply = self._handover(Reply(text=clean(text)[0]), "error")
+            reply.notices.append(f"internal error: {type(err).__name__}")
+        reply.conversation_id = conversation_id
+        self._store_reply(reply, status)
+        return reply
+
+    def _store_reply(self, reply: Reply, status: str) -> None:
+        store, cid = self.store, reply.conversation_id
+        with store.db.transaction() as tx:
+            if status == "closed":
+                tx.execute("UPDATE support_conversations SET status = 'bot' WHERE id = :c", {"c": cid})
+            if status == "handed_over":
+                reply.ticket_id = store.open_ticket(tx, cid, "human", reply.text)
+                reply.escalate, reply.reason = True, "waiting_for_agent"
+                reply.answer, reply.sources = answers.WAITING.format(ticket=reply.ticket_id), []
+            elif reply.escalate:
+                reply.ticket_id = store.open_ticket(tx, cid, reply.reason, reply.text)
+                reply.answer = answers.with_notices(answers.handover(reply.reason, reply.ticket_id), reply.notices)
+            store.add_message(cid, "user", reply.text, tx=tx, intent=reply.intent, confidence=reply.confidence,
+                              margin=reply.margin, slots=reply.slots, reason=reply.reason)
+            reply.message_id = store.add_message(cid, "bot", reply.answer, tx=tx, sources=reply.sources,
+                                                 escalate=reply.escalate, reason=reply.reason,
+                                                 notice=" ".join(reply.notices) or None)
+
+
+_BOTS: dict[str, SupportBot] = {}
+_BOTS_LOCK = threading.Lock()
+
+
+def get_bot(config=None, adapter: str | None = None) -> SupportBot:
+    """The process-wide bot for an adapter (the UI and launcher share it)."""
+    with _BOTS_LOCK:
+        key = adapter or (config.section("support").get("intent_adapter") if config else None) or "intent"
+        if key not in _BOTS:
+            _BOTS[key] = SupportBot(config, adapter)
+        return _BOTS[key]
+
+
+def index_exists() -> bool:
+    return (index_dir() / "meta.json").exists()

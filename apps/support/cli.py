@@ -1,0 +1,181 @@
+"""``lorasuite support ...``: ingest the help centre, train/calibrate the intent adapter, ask.
+
+    lorasuite support ingest data/support/kb [more files or folders]
+    lorasuite support train --data train.csv --name intent2 [--dev dev.csv]     (columns text,category)
+    lorasuite support calibrate [--adapter NAME] [--dev CSV] [--oos CSV]
+    lorasuite support ask "I lost my card"
+    lorasuite support ask --input questions.csv --output answers.jsonl [--adapter NAME]
+    lorasuite support train-generator [--data banking77_train.csv] [--model smollm2]
+    lorasuite support status
+
+Nothing heavy is imported until a verb runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from shared.errors import LorasuiteError
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from apps.support.ingest import ingest
+
+    report = ingest(args.paths, prune=not args.no_prune)
+    for note in report.notes:
+        print(f"note: {note}")
+    print(report.summary())
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from apps.cli import settings_from_args
+    from shared.tasks import train_classify_files
+
+    path = train_classify_files(args.data, args.name, app="support", dev=args.dev, text_col=args.text_col,
+                                label_col=args.label_col, settings=settings_from_args(args), model=args.model)
+    print(json.dumps({"adapter": f"support/{args.name}", "path": str(path)}))
+    if args.dev and not args.no_calibrate:
+        args.adapter, args.oos = args.name, None
+        return _calibrate(args)
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from apps.support.calibrate import calibrate
+    from apps.support.policy import save_thresholds
+    from shared.datasets import read_labeled_csv
+
+    bot = _bot(args)
+    dev = read_labeled_csv(args.dev, args.text_col, args.label_col) if args.dev else None
+    thresholds, report = calibrate(bot, dev, args.oos)
+    path = save_thresholds(Path(bot.adapter).name, thresholds, {"report": report})
+    print(json.dumps({"thresholds": thresholds.to_dict(), "report": report, "saved": str(path)}, indent=2))
+    return 0
+
+
+def _bot(args: argparse.Namespace):
+    from apps.config import load_config
+    from apps.support.bot import SupportBot
+    from apps.support.ingest import ensure_ingested
+    from apps.support.search import index_dir
+
+    config = load_config()
+    if not (index_dir() / "meta.json").exists():  # first run: build the index from the configured help centre
+        from apps.support import kb_paths
+
+        print("note: no help-centre index yet; ingesting the configured help centre", file=sys.stderr)
+        ensure_ingested(kb_paths(config))
+    return SupportBot(config, adapter=getattr(args, "adapter", None))
+
+
+def _ask(args: argparse.Namespace) -> int:
+    if bool(args.input) != bool(args.output):
+        raise LorasuiteError("batch mode needs both --input FILE and --output FILE.jsonl")
+    if args.input and args.question:
+        raise LorasuiteError("give either a question or --input/--output, not both")
+    if not args.input and args.question is None:
+        raise LorasuiteError('give a question, e.g. lorasuite support ask "I lost my card"')
+    if args.input:
+        return _ask_batch(args)
+    reply = _bot(args).ask(args.question, channel="cli")
+    if args.json:
+        print(json.dumps(reply.to_json(), ensure_ascii=False))
+        return 0
+    print(reply.answer)
+    for src in reply.sources:
+        print(f"  source: {src['title']} › {src['section']} ({src['url']})")
+    if reply.escalate:
+        print(f"  handed over: ticket #{reply.ticket_id} ({reply.reason})")
+    return 0
+
+
+def _ask_batch(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from shared.atomic import write_jsonl
+    from shared.datasets import read_texts
+
+    texts = read_texts(args.input, "text")  # validates the whole file before any answering
+    bot = _bot(args)
+    rows = (bot.ask(text, channel="batch").to_json() for text in tqdm(texts, desc="answering", unit="q"))
+    count = write_jsonl(args.output, rows)
+    print(json.dumps({"answered": count, "output": args.output}))
+    return 0
+
+
+def _train_generator(args: argparse.Namespace) -> int:
+    from apps.cli import settings_from_args
+    from apps.support.generator import train_generator
+
+    settings = settings_from_args(args, target_modules="all-linear", lr=2e-4, max_length=512, batch_size=4,
+                                  epochs=2, early_stopping_patience=0)
+    path = train_generator(args.name, args.data, args.model, args.per_intent, settings, args.limit)
+    print(json.dumps({"adapter": f"support/{args.name}", "path": str(path)}))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from apps.config import load_config
+    from apps.support.bot import SupportBot
+
+    bot = SupportBot(load_config(), adapter=args.adapter)
+    index, why = bot.index()
+    print(json.dumps({"index": {"passages": len(index), "documents": len(index.docs)} if index else why,
+                      "intent_adapter": bot.adapter, "thresholds": bot.thresholds.to_dict(),
+                      "generator": {"mode": bot.generator.mode, "model": bot.generator.model}}, indent=2))
+    return 0
+
+
+def register(commands) -> None:
+    """Add ``lorasuite support <verb>`` (and nothing else) to the CLI."""
+    from apps.cli import add_settings_args
+
+    support = commands.top.add_parser("support", help="customer-support bot: ingest, train, ask")
+    verbs = support.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    ing = verbs.add_parser("ingest", help="add Markdown/TXT/CSV(question,answer)/JSONL files to the help centre")
+    ing.add_argument("paths", nargs="+", help="files or folders")
+    ing.add_argument("--no-prune", action="store_true", help="keep passages of files gone from the folders given")
+    ing.set_defaults(func=_ingest)
+
+    tr = verbs.add_parser("train", help="train a LoRA intent adapter from a text,category CSV")
+    tr.add_argument("--data", required=True)
+    tr.add_argument("--name", required=True)
+    tr.add_argument("--dev", help="dev CSV: early stopping, confidence calibration, then threshold calibration")
+    tr.add_argument("--no-calibrate", action="store_true", help="skip the threshold calibration after training")
+    add_settings_args(tr)
+
+    cal = verbs.add_parser("calibrate", help="fit the answer/hand-over thresholds for an intent adapter")
+    cal.add_argument("--adapter", help="intent adapter name or folder (default: [support] intent_adapter)")
+    cal.add_argument("--dev", help="text,category CSV (default: the 20%% dev split of BANKING77 train)")
+    cal.add_argument("--oos", help="text,kind CSV of out-of-scope questions (default: data/support/out_of_scope.csv)")
+    for p in (tr, cal):
+        p.add_argument("--text-col", default="text")
+        p.add_argument("--label-col", default="category")
+    tr.set_defaults(func=_train)
+    cal.set_defaults(func=_calibrate)
+
+    ask = verbs.add_parser("ask", help="answer a question, or a CSV/JSONL file of them (--input/--output)")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--input", help="CSV with a text column, or JSONL with text")
+    ask.add_argument("--output", help="JSONL: one {text,intent,confidence,answer,sources,escalate} per input")
+    ask.add_argument("--adapter", help="intent adapter name or folder (default: [support] intent_adapter)")
+    ask.add_argument("--json", action="store_true", help="print the reply as one JSON line")
+    ask.set_defaults(func=_ask)
+
+    gen = verbs.add_parser("train-generator", help="LoRA-tune the grounded answer generator (SmolLM2)")
+    gen.add_argument("--name", default="generator")
+    gen.add_argument("--data", help="text,category CSV whose questions are paired with the articles")
+    gen.add_argument("--per-intent", type=int, default=4, help="questions per article (default 4)")
+    gen.add_argument("--limit", type=int, help="use at most this many pairs (quick runs)")
+    add_settings_args(gen)
+    gen.set_defaults(func=_train_generator, model="smollm2")
+
+    st = verbs.add_parser("status", help="index size, adapter, thresholds, generator mode")
+    st.add_argument("--adapter")
+    st.set_defaults(func=_status)
