@@ -1,0 +1,165 @@
+"""Alert delivery through a database outbox: webhook (Slack-compatible JSON POST) and SMTP email.
+
+When an alert fires (or escalates, or resolves) a row per configured channel is written to
+``sentiment_outbox`` in the SAME transaction as the alert, so a notification can never be lost
+between "alert stored" and "alert sent". ``deliver_due`` claims due rows (a short lease, so two
+workers never send the same row), sends them, and marks them sent; a failure keeps the row and
+schedules a retry with exponential backoff (30 s doubling, capped at 1 h), forever: a down
+endpoint gets everything once it is back. Each row is sent at most once while its lease holds,
+and every POST carries ``Idempotency-Key: lorasuite-<row id>`` for receivers that dedupe.
+
+Configuration (``[sentiment]`` section):
+    webhook_url = "https://hooks.slack.com/services/..."
+    [sentiment.smtp]  host, port (587), user, password (or LORASUITE_SMTP_PASSWORD), from, to = [...], starttls
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import smtplib
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from apps.sentiment.store import iso, utcnow
+from shared.storage import Database
+
+log = logging.getLogger(__name__)
+LEASE_S = 120
+MAX_BACKOFF_S = 3600
+
+
+def channels(section: dict | None) -> dict[str, str]:
+    """Channel -> target for the configured delivery channels (webhook URL, email recipients)."""
+    section = section or {}
+    out = {}
+    url = os.environ.get("LORASUITE_SENTIMENT_WEBHOOK") or section.get("webhook_url")
+    if url:
+        out["webhook"] = str(url)
+    smtp = section.get("smtp") or {}
+    if isinstance(smtp, dict) and smtp.get("host") and smtp.get("to"):
+        to = smtp["to"] if isinstance(smtp["to"], list) else [smtp["to"]]
+        out["email"] = ",".join(str(t) for t in to)
+    return out
+
+
+def message(alert: dict[str, Any], event: str) -> dict[str, Any]:
+    """The Slack-compatible payload (text + blocks) with the structured alert alongside."""
+    word = {"fired": "Negative news spike", "resolved": "Resolved", }.get(event, "Escalated")
+    head = (f"[{alert['severity'].upper()}] {word}: {alert['topic']} - {alert['negative']} negative of "
+            f"{alert['total']} headlines in the window vs {alert['baseline']:.1f} expected")
+    lines = [f"• <{_slack(e.get('link') or '')}|{_slack(e.get('title') or '')}>" if e.get("link")
+             else f"• {_slack(e.get('title') or '')}" for e in alert.get("evidence", [])]
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": _slack(head)}}]
+    if lines and event != "resolved":
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}})
+    return {"text": head, "blocks": blocks, "event": event, "alert": alert}
+
+
+def _slack(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def enqueue(tx: Any, alert_id: int, event: str, alert: dict[str, Any], targets: dict[str, str]) -> int:
+    """Queue one notification per channel (inside the alert's transaction); returns rows added."""
+    now, added = iso(utcnow()), 0
+    payload = json.dumps(message(alert, event.split(":")[0]))
+    for channel, target in targets.items():
+        result = tx.execute("INSERT INTO sentiment_outbox (alert_id, event, channel, target, payload, next_attempt, "
+                            "created) VALUES (:a, :e, :c, :t, :p, :n, :n) ON CONFLICT (alert_id, event, channel) "
+                            "DO NOTHING", {"a": alert_id, "e": event, "c": channel, "t": target, "p": payload, "n": now})
+        added += result.rowcount
+    return added
+
+
+def _claim(db: Database, now: datetime, limit: int) -> list[dict]:
+    now_s, lease = iso(now), iso(now + timedelta(seconds=LEASE_S))
+    with db.transaction() as tx:
+        rows = tx.query("SELECT * FROM sentiment_outbox WHERE status = 'pending' AND next_attempt <= :n AND "
+                        "(claimed_until IS NULL OR claimed_until < :n) ORDER BY id LIMIT :l", {"n": now_s, "l": limit})
+        claimed = []
+        for row in rows:
+            hit = tx.execute("UPDATE sentiment_outbox SET claimed_until = :c WHERE id = :i AND status = 'pending' AND "
+                             "(claimed_until IS NULL OR claimed_until < :n)", {"c": lease, "i": row["id"], "n": now_s})
+            if hit.rowcount:
+                claimed.append(row)
+        return claimed
+
+
+def deliver_due(db: Database, section: dict | None = None, now: datetime | None = None, limit: int = 50,
+                timeout: float = 10.0) -> dict[str, int]:
+    """Send what is due; returns {"sent", "failed"}. Never raises for delivery problems."""
+    now = now or utcnow()
+    sent = failed = 0
+    for row in _claim(db, now, limit):
+        try:
+            _send(row, section or {}, timeout)
+        except Exception as err:  # noqa: BLE001 - any delivery failure is retried later
+            failed += 1
+            wait = min(30 * 2 ** int(row["attempts"]), MAX_BACKOFF_S)
+            db.execute("UPDATE sentiment_outbox SET attempts = attempts + 1, last_error = :e, claimed_until = NULL, "
+                       "next_attempt = :n WHERE id = :i",
+                       {"e": f"{err.__class__.__name__}: {err}"[:500], "n": iso(utcnow() + timedelta(seconds=wait)),
+                        "i": row["id"]})
+            log.warning("alert delivery %s #%s failed (attempt %d, retry in %ds): %s", row["channel"], row["id"],
+                        int(row["attempts"]) + 1, wait, err)
+            continue
+        sent += 1
+        db.execute("UPDATE sentiment_outbox SET status = 'sent', sent_at = :t, attempts = attempts + 1, "
+                   "claimed_until = NULL, last_error = NULL WHERE id = :i", {"t": iso(utcnow()), "i": row["id"]})
+    return {"sent": sent, "failed": failed}
+
+
+def _send(row: dict, section: dict, timeout: float) -> None:
+    payload = json.loads(row["payload"])
+    if row["channel"] == "webhook":
+        post_json(row["target"], payload, timeout, key=f"lorasuite-{row['id']}")
+    elif row["channel"] == "email":
+        send_email(section.get("smtp") or {}, row["target"].split(","), payload["text"], _email_body(payload))
+    else:
+        raise ValueError(f"unknown channel {row['channel']!r}")
+
+
+def post_json(url: str, payload: dict, timeout: float = 10.0, key: str | None = None) -> None:
+    """POST JSON; anything but a 2xx is an error (retried by the caller)."""
+    headers = {"Content-Type": "application/json", "User-Agent": "lorasuite-sentiment/0.1"}
+    if key:
+        headers["Idempotency-Key"] = key
+    request = urllib.request.Request(url, data=json.dumps(payload).encode("utf-8"), headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        if not 200 <= response.status < 300:
+            raise RuntimeError(f"HTTP {response.status}")
+
+
+def _email_body(payload: dict) -> str:
+    alert = payload.get("alert", {})
+    lines = [payload.get("text", ""), "", f"window: {alert.get('window_start')} .. {alert.get('window_end')}", ""]
+    lines += [f"- {e.get('title')}  {e.get('link') or ''}" for e in alert.get("evidence", [])]
+    return "\n".join(lines)
+
+
+def send_email(smtp: dict, to: list[str], subject: str, body: str, timeout: float = 20.0) -> None:
+    """Send a plain-text email through the configured SMTP server."""
+    msg = EmailMessage()
+    msg["From"] = smtp.get("from") or smtp.get("user") or "lorasuite@localhost"
+    msg["To"] = ", ".join(to)
+    msg["Subject"] = subject[:200]
+    msg.set_content(body)
+    with smtplib.SMTP(smtp["host"], int(smtp.get("port", 587)), timeout=timeout) as server:
+        if smtp.get("starttls", True) and server.has_extn("starttls"):
+            server.starttls()
+        password = os.environ.get("LORASUITE_SMTP_PASSWORD") or smtp.get("password")
+        if smtp.get("user") and password:
+            server.login(str(smtp["user"]), str(password))
+        server.send_message(msg)
+
+
+def pending_summary(db: Database) -> list[dict]:
+    """Undelivered rows (for the dashboard): channel, event, attempts, last error, next attempt."""
+    return db.query("SELECT o.id, a.topic, o.channel, o.event, o.attempts, o.last_error, o.next_attempt "
+                    "FROM sentiment_outbox o JOIN sentiment_alerts a ON a.id = o.alert_id "
+                    "WHERE o.status = 'pending' ORDER BY o.id")
