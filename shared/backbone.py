@@ -8,6 +8,7 @@ the backbone's lock, so concurrent requests are serialised and never see each ot
     bb = get_backbone()                      # the process-wide MiniLM, loaded once
     key = bb.load("support", "intent")       # from the adapter registry
     bb.classify(["I lost my card"], key)     # -> [Prediction(label, score, probs)]
+    bb.tag(["Apple sues Samsung"], ner_key)  # -> [[{"text", "type", "start", "end", "score"}]]
     bb.encode(["text"])                      # base embeddings (unit vectors)
     get_backbone("smollm2").generate("Hi")   # causal LMs serve generate()
 """
@@ -87,14 +88,15 @@ class Backbone:
                     self.model = PeftModel.from_pretrained(self.base, str(path), adapter_name=key)
                 else:
                     self.model.load_adapter(str(path), adapter_name=key)
-                self.heads[key] = self._load_head(Path(path), meta) if meta.get("task") == "classify" else None
+                self.heads[key] = self._load_head(Path(path)) if meta.get("task") in _HEADED else None
             except Exception as err:  # noqa: BLE001 - a damaged adapter is a user-fixable problem
                 self.metas.pop(key, None)
                 raise LorasuiteError(f"adapter at {path} cannot be loaded ({err}); retrain or delete it") from err
             self.metas[key] = meta
         log.info("loaded adapter %s (%s) from %s", key, meta.get("task"), path)
 
-    def _load_head(self, path: Path, meta: dict[str, Any]) -> torch.nn.Module:
+    def _load_head(self, path: Path) -> torch.nn.Module:
+        """The Linear of a classify (pooled vector) or tag (each token state) head."""
         from safetensors.torch import load_file
 
         state = load_file(str(path / "head.safetensors"))
@@ -138,7 +140,7 @@ class Backbone:
     def classify_probs(self, texts: list[str], adapter: str) -> tuple[list[str], np.ndarray]:
         """Label names and calibrated probabilities [n_texts, n_labels]."""
         meta = self.metas.get(adapter)
-        if meta is None or self.heads.get(adapter) is None:
+        if meta is None or meta.get("task") != "classify" or self.heads.get(adapter) is None:
             raise LorasuiteError(f"adapter {adapter!r} is not a loaded classifier")
         labels, head = meta["labels"], self.heads[adapter]
         if not texts:
@@ -154,6 +156,31 @@ class Backbone:
         labels, probs = self.classify_probs(texts, adapter)
         return [Prediction(labels[int(row.argmax())], float(row.max()), dict(zip(labels, map(float, row))))
                 for row in probs]
+
+    def tag_probs(self, token_lists: list[list[str]], adapter: str) -> tuple[list[str], list[np.ndarray]]:
+        """Tag names and, per sentence of pre-split words, probabilities [n_words, n_tags]."""
+        from shared.tagging import INFER_MAX_LENGTH, word_probs
+
+        meta = self.metas.get(adapter)
+        if meta is None or meta.get("task") != "tag" or self.heads.get(adapter) is None:
+            raise LorasuiteError(f"adapter {adapter!r} is not a loaded token tagger")
+        labels, head = meta["labels"], self.heads[adapter]
+        length = max(int(meta.get("max_length", 64)), INFER_MAX_LENGTH)
+        with self._lock, self._activate(adapter):
+            probs = word_probs(token_lists, self.tokenizer, lambda b: head(self._hidden(b)), len(labels), length)
+        return labels, probs
+
+    def tag(self, texts: list[str], adapter: str) -> list[list[dict[str, Any]]]:
+        """Entities per text: ``{"text", "type", "start", "end", "score"}``, offsets into the text."""
+        from shared.tagging import split_words, text_entities
+
+        words = [split_words(text) for text in texts]
+        labels, probs = self.tag_probs([[w for w, _, _ in ws] for ws in words], adapter)
+        return [text_entities(text, ws, p, labels) for text, ws, p in zip(texts, words, probs, strict=True)]
+
+    def _hidden(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        inputs = {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        return self.model(**inputs).last_hidden_state
 
     def generate(self, prompt: str, adapter: str | None = None, max_new_tokens: int = 128,
                  system: str | None = None) -> str:
@@ -198,6 +225,7 @@ class _null:
         return None
 
 
+_HEADED = ("classify", "tag")  # tasks whose adapter directory holds a head.safetensors
 _BACKBONES: dict[tuple[str, bool], Backbone] = {}
 _BACKBONES_LOCK = threading.Lock()
 

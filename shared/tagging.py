@@ -1,0 +1,218 @@
+"""Task 4: token classification (BIO tags) = base encoder + LoRA + a per-token linear head.
+
+Words are split into sub-tokens by the fast tokenizer; ``word_ids()`` tells which word each
+sub-token came from. Only the FIRST sub-token of a word carries the word's label (the rest get
+-100, ignored by the loss), and at prediction time a word's tag is read from its first
+sub-token. Tags are decoded with a BIO-constrained Viterbi (no ``I-X`` after ``O``), and an
+entity's score is the mean probability of its words' tags. Raw text is split into words with
+character spans first (``split_words``), so every entity maps back to the exact input substring.
+
+    trained = train_tagger(train_sentences, LoraSettings(), dev=dev_sentences)
+    save("ner", "orgs", trained)
+    get_backbone().tag(["Apple sues Samsung"], key)   # [[{"text": "Apple", "type": "ORG", ...}]]
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from shared.adapters import TrainedAdapter
+from shared.conll import Sentence, types_of
+from shared.entities import chunks, entity_report, tag_set
+from shared.lora import wrap
+from shared.models import load_encoder, load_tokenizer, resolve
+from shared.settings import LoraSettings
+from shared.training import fit, trainable_parameters
+
+log = logging.getLogger(__name__)
+IGNORE = -100
+# What `lorasuite train ner` uses unless flags say otherwise (bench/ner.py measured these on MiniLM).
+TAG_DEFAULTS = {"epochs": 5, "lr": 2e-3, "batch_size": 16}
+INFER_MAX_LENGTH = 256  # sub-tokens seen at prediction time (training truncates to settings.max_length)
+# Words as CoNLL tokenises them: "U.S." and "3.5bn" and "AT&T" stay whole, "'s" and punctuation split off.
+_WORD = re.compile(r"(?:[^\W\d_]\.){2,}|['’](?:s|re|ve|ll|d|m|t)\b|\w+(?:[-&.]\w+)*|\S", re.IGNORECASE)
+
+
+def split_words(text: str) -> list[tuple[str, int, int]]:
+    """Words of a raw text with their character spans: ``text[start:end] == word``."""
+    return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def align_labels(word_ids: list[int | None], word_labels: list[int]) -> list[int]:
+    """Per sub-token labels: the word's label on its first sub-token, -100 elsewhere."""
+    out, previous = [], None
+    for word in word_ids:
+        out.append(IGNORE if word is None or word == previous else word_labels[word])
+        previous = word
+    return out
+
+
+def encode_words(tokenizer, token_lists: list[list[str]], max_length: int):
+    """Tokenise pre-split sentences (padding, truncation); keeps ``word_ids()``."""
+    return tokenizer(token_lists, is_split_into_words=True, truncation=True, max_length=max_length,
+                     padding=True, return_tensors="pt")
+
+
+class TagHead(nn.Module):
+    """Dropout then a linear layer from each token state to tag logits."""
+
+    def __init__(self, hidden: int, n_tags: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.linear = nn.Linear(hidden, n_tags)
+
+    def forward(self, states: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.dropout(states))
+
+
+class EncoderTagger(nn.Module):
+    """An encoder (peft-wrapped or not) and a TagHead; ``forward(batch)`` returns the token loss."""
+
+    def __init__(self, encoder: nn.Module, head: TagHead) -> None:
+        super().__init__()
+        self.encoder, self.head = encoder, head
+        self.loss = nn.CrossEntropyLoss(ignore_index=IGNORE)
+
+    def logits(self, batch: dict) -> torch.Tensor:
+        inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch}
+        return self.head(self.encoder(**inputs).last_hidden_state)
+
+    def forward(self, batch: dict) -> torch.Tensor:
+        logits = self.logits(batch)
+        return self.loss(logits.reshape(-1, logits.shape[-1]), batch["labels"].reshape(-1))
+
+
+def word_probs(token_lists: list[list[str]], tokenizer, logits_fn, n_tags: int,
+               max_length: int = INFER_MAX_LENGTH, batch_size: int = 64) -> list[np.ndarray]:
+    """Tag probabilities [n_words, n_tags] per sentence, read at each word's first sub-token.
+
+    A word with no sub-token (truncated, or characters the tokenizer drops) gets ``O`` (index 0).
+    """
+    out: list[np.ndarray] = []
+    for tokens in token_lists:
+        empty = np.zeros((len(tokens), n_tags), dtype=np.float32)
+        empty[:, 0] = 1.0
+        out.append(empty)
+    order = sorted((i for i, t in enumerate(token_lists) if t), key=lambda i: -len(token_lists[i]))
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            ids = order[start : start + batch_size]
+            enc = encode_words(tokenizer, [token_lists[i] for i in ids], max_length)
+            probs = torch.softmax(logits_fn(dict(enc)).float(), dim=-1).cpu().numpy()
+            for row, i in enumerate(ids):
+                previous = None
+                for pos, word in enumerate(enc.word_ids(row)):
+                    if word is not None and word != previous:
+                        out[i][word] = probs[row, pos]
+                    previous = word
+    return out
+
+
+def _transitions(labels: list[str]) -> np.ndarray:
+    """Log-transition matrix allowing only valid BIO moves (``I-X`` only after ``B-X``/``I-X``)."""
+    allowed = np.zeros((len(labels), len(labels)))
+    for j, cur in enumerate(labels):
+        if cur.startswith("I-"):
+            for i, prev in enumerate(labels):
+                if prev[2:] != cur[2:] or prev == "O":
+                    allowed[i, j] = -np.inf
+    return allowed
+
+
+def decode_tags(probs: np.ndarray, labels: list[str]) -> tuple[list[str], np.ndarray]:
+    """The most probable valid BIO sequence (Viterbi) and the probability of each chosen tag."""
+    if len(probs) == 0:
+        return [], np.zeros(0)
+    logp = np.log(probs + 1e-12)
+    trans = _transitions(labels)
+    start = np.array([-np.inf if label.startswith("I-") else 0.0 for label in labels])
+    score, back = logp[0] + start, []
+    for t in range(1, len(logp)):
+        total = score[:, None] + trans
+        back.append(total.argmax(0))
+        score = total.max(0) + logp[t]
+    best = [int(score.argmax())]
+    for pointers in reversed(back):
+        best.append(int(pointers[best[-1]]))
+    best.reverse()
+    return [labels[i] for i in best], probs[np.arange(len(best)), best]
+
+
+def text_entities(text: str, words: list[tuple[str, int, int]], probs: np.ndarray,
+                  labels: list[str]) -> list[dict[str, Any]]:
+    """Entities of one text: exact substring, type, character span, mean tag probability."""
+    tags, chosen = decode_tags(probs, labels)
+    found = []
+    for kind, first, last in chunks(tags):
+        start, end = words[first][1], words[last - 1][2]
+        found.append({"text": text[start:end], "type": kind, "start": start, "end": end,
+                      "score": round(float(chosen[first:last].mean()), 4)})
+    return found
+
+
+def predict_tags(task: EncoderTagger, tokenizer, token_lists: list[list[str]], labels: list[str],
+                 max_length: int = INFER_MAX_LENGTH) -> list[list[str]]:
+    """Decoded tags for pre-split sentences with a task model (training-time evaluation, benches)."""
+    task.eval()
+    probs = word_probs(token_lists, tokenizer, task.logits, len(labels), max_length)
+    return [decode_tags(p, labels)[0] for p in probs]
+
+
+def build_tagger(model: str, n_tags: int, settings: LoraSettings, lora: bool = True):
+    """(task model, tokenizer, model ref): the encoder LoRA-wrapped (or fully trainable) + a head."""
+    ref = resolve(model)
+    tokenizer, base = load_tokenizer(ref), load_encoder(ref)
+    if not tokenizer.is_fast:
+        raise ValueError(f"{ref.name} has no fast tokenizer; token tagging needs word_ids()")
+    torch.manual_seed(settings.seed)
+    head = TagHead(base.config.hidden_size, n_tags, settings.dropout)
+    return EncoderTagger(wrap(base, settings) if lora else base, head), tokenizer, ref
+
+
+def fit_tagger(task: EncoderTagger, tokenizer, train: list[Sentence], labels: list[str], settings: LoraSettings,
+               dev: list[Sentence] | None = None):
+    """Train with the shared loop, early-stopping on dev entity F1; returns (FitResult, dev report)."""
+    index = {label: i for i, label in enumerate(labels)}
+
+    def collate(rows: list[tuple[list[str], list[int]]]) -> dict:
+        enc = encode_words(tokenizer, [r[0] for r in rows], settings.max_length)
+        batch = dict(enc)
+        batch["labels"] = torch.tensor([align_labels(enc.word_ids(i), r[1]) for i, r in enumerate(rows)])
+        return batch
+
+    def dev_report() -> dict[str, Any]:
+        predicted = predict_tags(task, tokenizer, [s.tokens for s in dev], labels)
+        return entity_report([s.tags for s in dev], predicted)
+
+    examples = [(s.tokens, [index[t] for t in s.tags]) for s in train]
+    result = fit(task, examples, collate, settings, (lambda: dev_report()["micro"]["f1"]) if dev else None,
+                 desc="tag")
+    return result, dev_report() if dev else None
+
+
+def train_tagger(train: list[Sentence], settings: LoraSettings | None = None, model: str = "minilm",
+                 dev: list[Sentence] | None = None, data_hash: str = "") -> TrainedAdapter:
+    """Train a LoRA BIO tagger; with ``dev``, early-stop on dev entity F1 and record dev metrics."""
+    settings = settings or LoraSettings()
+    labels = tag_set(types_of(train))
+    task, tokenizer, ref = build_tagger(model, len(labels), settings)
+    result, report = fit_tagger(task, tokenizer, train, labels, settings, dev)
+    metrics = {}
+    if report:
+        micro = report["micro"]
+        metrics = {"dev_f1": micro["f1"], "dev_precision": micro["precision"], "dev_recall": micro["recall"],
+                   "dev_macro_f1": report["macro_f1"], "dev_entities": micro["support"],
+                   "dev_f1_per_type": {k: round(v["f1"], 4) for k, v in report["per_type"].items()}}
+    trainable, total = trainable_parameters(task)
+    meta = {"task": "tag", "base_model": ref.name, "labels": labels, "types": types_of(train),
+            "max_length": settings.max_length, "data_hash": data_hash, "settings": settings.to_dict(),
+            "metrics": metrics, "trainable_params": trainable, "total_params": total,
+            "train_sentences": len(train), "train_seconds": round(result.seconds, 1), "steps": result.steps}
+    log.info("trained tagger: %d tags, %d/%d trainable params, %s", len(labels), trainable, total, metrics)
+    return TrainedAdapter(task.encoder, task.head.state_dict(), meta, result.history, task=task, tokenizer=tokenizer)
