@@ -97,8 +97,7 @@ class SupportBot:
                 try:
                     path = Path(self.adapter)
                     if path.is_dir():
-                        self._intent_key = f"support__{path.name}"
-                        self.backbone.add_adapter(self._intent_key, path)
+                        self._intent_key = _load_path(self.backbone, path)
                     else:
                         self._intent_key = self.backbone.load("support", self.adapter)
                 except LorasuiteError as err:
@@ -263,6 +262,20 @@ class SupportBot:
             reply.message_id = store.add_message(cid, "bot", reply.answer, tx=tx, sources=reply.sources,
                                                  escalate=reply.escalate, reason=reply.reason,
                                                  notice=" ".join(reply.notices) or None)
+
+
+_PATHS: dict[str, tuple[str, float]] = {}
+
+
+def _load_path(backbone, path: Path) -> str:
+    """Load an adapter folder given by path (again only when its meta.json changed)."""
+    key = f"support__{path.name}"
+    seen = (str(path.resolve()), (path / "meta.json").stat().st_mtime if (path / "meta.json").exists() else 0.0)
+    if _PATHS.get(key) != seen or key not in backbone.metas:
+        _PATHS.pop(key, None)
+        backbone.add_adapter(key, path)
+        _PATHS[key] = seen
+    return key
 
 
 _BOTS: dict[str, SupportBot] = {}
