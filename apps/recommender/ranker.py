@@ -1,0 +1,195 @@
+"""Two-stage ranking: candidates from the faiss index and the signals, a blended rerank, MMR.
+
+Stage 1 (candidates): the ``candidates`` nearest items to the user's profile in the item index
+(the LoRA-tuned embeddings when an adapter is loaded), the nearest to the typed interest in the
+frozen-MiniLM index, the items with the strongest collaborative score, and the most popular
+items; the user's seen items are removed.
+
+Stage 2 (rerank): each signal is standardised over the candidates (z-score, so the weights
+mean the same whatever the scale of a signal) and summed with ``Blend`` weights:
+
+    score = content * z(cos(profile, item)) + interest * z(cos(typed interest, item))
+          + collab * z(sum_j w_j sim_cf(j, item)) + popularity * z(log popularity)
+
+A missing signal (no history, no typed text) simply drops out. The defaults are the weights
+the benchmark (bench/recommender.py) chose on a validation split of MovieLens.
+
+Stage 3 (diversity): maximal marginal relevance over the best ``3k`` items with text vectors:
+pick the item maximising ``mmr * relevance - (1 - mmr) * max cosine to the items picked``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from apps.recommender.collab import (collab_scores, fill_cold, fill_cold_popularity, interaction_matrix,
+                                     item_neighbours, popularity)
+from apps.recommender.profiles import History, event_weights, history_profile
+from shared.index import EmbeddingIndex
+
+
+@dataclass
+class Blend:
+    """Weights and knobs of the second stage."""
+
+    content: float = 1.0  # tuned text similarity of the history profile
+    collab: float = 1.0  # item-item collaborative score
+    popularity: float = 0.3
+    interest: float = 1.0  # typed interest (frozen MiniLM similarity)
+    candidates: int = 200  # per source in stage 1
+    mmr: float = 0.8  # 1.0 = no diversity
+    half_life: float = 20.0  # recency, in the user's own events
+    dislike: float = 1.0  # how hard dislikes push away (0 = ignored)
+    query_share: float = 0.5  # adapter only: share of the encoded recent-titles query in the profile
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.mmr <= 1.0:
+            raise ValueError(f"mmr must be in [0, 1], got {self.mmr}")
+        if self.candidates < 1:
+            raise ValueError(f"candidates must be >= 1, got {self.candidates}")
+
+
+@dataclass
+class Signals:
+    """Per-catalogue precomputed signals (positions 0..n-1 are the engine's item order)."""
+
+    vectors: np.ndarray  # tuned (or frozen) item embeddings, unit rows
+    base: np.ndarray  # frozen MiniLM item embeddings, unit rows (typed interests, diversity)
+    neighbours: sparse.csr_matrix  # item-item collaborative similarity, cold items filled from text
+    popularity: np.ndarray  # [0, 1]
+    index: EmbeddingIndex | None = None  # over ``vectors``, ids = positions
+    base_index: EmbeddingIndex | None = None
+    by_popularity: np.ndarray = field(default=None)  # positions, most popular first
+    cold: np.ndarray = field(default=None)  # True for items nobody interacted with
+
+    def __post_init__(self) -> None:
+        if self.index is None:
+            self.index = _index(self.vectors)
+        if self.base_index is None:
+            self.base_index = self.index if self.base is self.vectors else _index(self.base)
+        if self.by_popularity is None:
+            self.by_popularity = np.argsort(-self.popularity, kind="stable")
+        if self.cold is None:
+            self.cold = np.zeros(len(self.vectors), dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+
+def build_signals(vectors: np.ndarray, base: np.ndarray, histories: list[History], neighbours: int = 50,
+                  cold_scale: float = 0.5) -> Signals:
+    """Signals of a catalogue from item vectors and everybody's histories (cold items filled from text)."""
+    matrix = interaction_matrix(histories, len(vectors))
+    cold = np.asarray(matrix.sum(axis=0)).ravel() == 0
+    return Signals(vectors, base, fill_cold(item_neighbours(matrix, neighbours), base, cold, scale=cold_scale),
+                   fill_cold_popularity(popularity(matrix), base, cold, scale=cold_scale), cold=cold)
+
+
+def _index(vectors: np.ndarray) -> EmbeddingIndex:
+    index = EmbeddingIndex(vectors.shape[1], kind="auto")
+    index.add(np.arange(len(vectors)), vectors)
+    return index
+
+
+@dataclass
+class Request:
+    """What is known about the person: profile vectors, collaborative scores, what to skip."""
+
+    profile: np.ndarray | None = None  # in the ``vectors`` space
+    interest: np.ndarray | None = None  # in the ``base`` space
+    collab: np.ndarray | None = None  # dense per-item collaborative score
+    exclude: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+@dataclass
+class Ranked:
+    """The top items (positions), their blended scores and the per-signal parts."""
+
+    items: np.ndarray
+    scores: np.ndarray
+    parts: dict[str, np.ndarray]
+
+
+def candidates(signals: Signals, request: Request, blend: Blend) -> np.ndarray:
+    """Stage 1: union of index neighbours, collaborative top and popular items, minus seen."""
+    n, want = len(signals), blend.candidates + len(request.exclude)
+    pools = [signals.by_popularity[:want]]
+    if request.profile is not None:
+        pools.append(signals.index.search(request.profile[None, :], min(want, n))[1][0])
+    if request.interest is not None:
+        pools.append(signals.base_index.search(request.interest[None, :], min(want, n))[1][0])
+    if request.collab is not None:
+        nonzero = np.flatnonzero(request.collab > 0)
+        if len(nonzero) > want:
+            nonzero = nonzero[np.argpartition(-request.collab[nonzero], want - 1)[:want]]
+        pools.append(nonzero)
+    pool = np.unique(np.concatenate(pools))
+    pool = pool[pool >= 0]
+    return np.setdiff1d(pool, request.exclude, assume_unique=False)
+
+
+def _z(values: np.ndarray) -> np.ndarray:
+    std = float(values.std())
+    return (values - values.mean()) / std if std > 1e-9 else np.zeros_like(values)
+
+
+def blend_scores(signals: Signals, request: Request, blend: Blend, pool: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Stage 2: the blended score of each candidate and the raw signal values."""
+    parts = {"popularity": signals.popularity[pool]}
+    weights = {"popularity": blend.popularity}
+    if request.profile is not None:
+        parts["content"], weights["content"] = signals.vectors[pool] @ request.profile, blend.content
+    if request.interest is not None:
+        parts["interest"], weights["interest"] = signals.base[pool] @ request.interest, blend.interest
+    if request.collab is not None:
+        parts["collab"], weights["collab"] = request.collab[pool], blend.collab
+    if len(parts) == 1:  # nothing personal: popularity alone orders
+        return parts["popularity"].astype(np.float32), parts
+    total = sum(weights[name] * _z(values.astype(np.float32)) for name, values in parts.items())
+    return np.asarray(total, dtype=np.float32), parts
+
+
+def mmr(pool: np.ndarray, relevance: np.ndarray, vectors: np.ndarray, k: int, weight: float) -> np.ndarray:
+    """Stage 3: indices into ``pool`` picked by maximal marginal relevance."""
+    k = min(k, len(pool))
+    if weight >= 1.0 or k <= 1:
+        return np.argsort(-relevance, kind="stable")[:k]
+    spread = float(relevance.max() - relevance.min())
+    rel = (relevance - relevance.min()) / spread if spread > 1e-9 else np.ones_like(relevance)
+    vecs = vectors[pool]
+    closest = np.full(len(pool), -np.inf, dtype=np.float32)
+    chosen: list[int] = []
+    for _ in range(k):
+        penalty = np.where(np.isfinite(closest), closest, 0.0)
+        value = weight * rel - (1 - weight) * penalty
+        value[chosen] = -np.inf
+        best = int(np.argmax(value))
+        chosen.append(best)
+        closest = np.maximum(closest, vecs @ vecs[best])
+    return np.array(chosen, dtype=np.int64)
+
+
+def rank(signals: Signals, request: Request, blend: Blend, k: int = 10) -> Ranked:
+    """The top ``k`` unseen items for the request, diversified."""
+    pool = candidates(signals, request, blend)
+    if len(pool) == 0 or k <= 0:
+        return Ranked(np.zeros(0, np.int64), np.zeros(0, np.float32), {})
+    scores, parts = blend_scores(signals, request, blend, pool)
+    top = np.argsort(-scores, kind="stable")[: max(3 * k, 30)]
+    picked = top[mmr(pool[top], scores[top], signals.base, k, blend.mmr)]
+    return Ranked(pool[picked], scores[picked], {name: values[picked] for name, values in parts.items()})
+
+
+def user_request(signals: Signals, history: History | None, blend: Blend, profile: np.ndarray | None = None,
+                 interest: np.ndarray | None = None) -> Request:
+    """The request for a user: history profile (unless given), collaborative scores, seen items."""
+    if history is None or len(history) == 0:
+        return Request(profile, interest)
+    weights = event_weights(history, blend.half_life, blend.dislike)
+    if profile is None:
+        profile = history_profile(signals.vectors, history, blend.half_life, blend.dislike)
+    collab = collab_scores(signals.neighbours, history.items, weights)
+    return Request(profile, interest, collab, exclude=history.items)
