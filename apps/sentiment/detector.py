@@ -11,6 +11,7 @@ The rule, at each evaluation time t (every ``step_minutes``, on the UTC grid), p
   baseline = W * max(rate, floor_per_day / 24)          (expected negatives in a window)
   p        = P(X >= n) for X ~ Poisson(baseline)
   spike    = n >= min_negative  and  n >= min_ratio * baseline  and  p <= alpha
+No topic alerts in the first ``warmup_hours`` of observation (nothing is known to be normal yet).
 A spike must hold for ``pending_minutes`` before the alert fires (pending -> firing); a
 firing alert resolves after the spike has been gone for ``resolve_minutes``; a resolved
 topic cannot fire again for ``cooldown_hours``. Severity: warning (p <= alpha), high
@@ -49,6 +50,7 @@ class Rules:
     pending_minutes: int = 60
     resolve_minutes: int = 180
     cooldown_hours: float = 24.0
+    warmup_hours: float = 48.0
     evidence: int = 5
 
     def __post_init__(self) -> None:
@@ -59,7 +61,8 @@ class Rules:
                   (0 < self.critical_p <= self.high_p <= self.alpha, "need 0 < critical_p <= high_p <= alpha"),
                   (self.pending_minutes >= 0, "pending_minutes must be >= 0"),
                   (self.resolve_minutes >= 0, "resolve_minutes must be >= 0"),
-                  (self.cooldown_hours >= 0, "cooldown_hours must be >= 0"), (self.evidence >= 1, "evidence must be >= 1")]
+                  (self.cooldown_hours >= 0, "cooldown_hours must be >= 0"), (self.evidence >= 1, "evidence must be >= 1"),
+                  (self.warmup_hours >= 0, "warmup_hours must be >= 0")]
         for ok, message in checks:
             if not ok:
                 raise ValueError(f"{message} (got {self.to_dict()})")
@@ -234,7 +237,8 @@ class Detector:
         total = bisect.bisect_right(s.all, at) - bisect.bisect_right(s.all, at - window)
         baseline = window / HOUR * max(self._rate(s, at - window), r.floor_per_day / 24.0)
         p = poisson_sf(n, baseline)
-        spike = n >= r.min_negative and n >= r.min_ratio * baseline and p <= r.alpha
+        warm = self.origin is None or at - self.origin >= r.warmup_hours * HOUR
+        spike = warm and n >= r.min_negative and n >= r.min_ratio * baseline and p <= r.alpha
         return Check(topic, at, n, total, round(baseline, 4), p, spike, severity_of(p, r) if spike else None)
 
     def _rate(self, s: _Series, end: float) -> float:

@@ -46,6 +46,9 @@ class Item:
         return self.title or self.summary[:300]
 
 
+_BLOCKS = {"br", "p", "div", "li", "tr", "td", "h1", "h2", "h3", "h4", "blockquote", "ul", "ol", "table"}
+
+
 class _TextOnly(HTMLParser):
     """Collect text, dropping tags and the contents of script/style."""
 
@@ -57,12 +60,14 @@ class _TextOnly(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in ("script", "style"):
             self._skip += 1
-        elif tag in ("br", "p", "div", "li", "tr", "h1", "h2", "h3"):
+        elif tag in _BLOCKS:
             self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style") and self._skip:
             self._skip -= 1
+        elif tag in _BLOCKS:
+            self.parts.append(" ")
 
     def handle_data(self, data: str) -> None:
         if not self._skip:

@@ -1,0 +1,35 @@
+"""Helpers for the sentiment tests: tiny RSS documents and folders of synthetic feeds."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+
+def rss(items: list[dict], title: str = "Test feed") -> str:
+    """A small RSS 2.0 document; items have title, link, guid, summary, published (datetime)."""
+    parts = [f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>{title}</title>'
+             "<link>https://example.com/</link><description>test</description>"]
+    for it in items:
+        date = it.get("published")
+        parts.append("<item>"
+                     + (f"<title>{it['title']}</title>" if it.get("title") else "")
+                     + (f"<link>{it['link']}</link>" if it.get("link") else "")
+                     + (f'<guid isPermaLink="false">{it["guid"]}</guid>' if it.get("guid") else "")
+                     + (f"<description>{it['summary']}</description>" if it.get("summary") else "")
+                     + (f"<pubDate>{date.strftime('%a, %d %b %Y %H:%M:%S GMT')}</pubDate>" if date else "")
+                     + "</item>")
+    parts.append("</channel></rss>\n")
+    return "".join(parts)
+
+
+def write_feeds(folder: Path, n_files: int, per_file: int, start: datetime | None = None) -> int:
+    """``n_files`` RSS files with ``per_file`` unique items each; returns the number of items."""
+    start = start or datetime(2026, 10, 5, tzinfo=timezone.utc)
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in range(n_files):
+        items = [{"title": f"Headline {f}-{i} about markets", "guid": f"g-{f}-{i}",
+                  "link": f"https://example.com/{f}/{i}", "summary": "<p>Body &amp; <b>more</b></p>",
+                  "published": start + timedelta(minutes=10 * (f * per_file + i))} for i in range(per_file)]
+        (folder / f"feed{f:04d}.xml").write_text(rss(items))
+    return n_files * per_file
