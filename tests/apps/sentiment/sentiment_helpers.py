@@ -33,3 +33,37 @@ def write_feeds(folder: Path, n_files: int, per_file: int, start: datetime | Non
                   "published": start + timedelta(minutes=10 * (f * per_file + i))} for i in range(per_file)]
         (folder / f"feed{f:04d}.xml").write_text(rss(items))
     return n_files * per_file
+
+
+def add_items(db, rows: list[tuple[str, datetime, str, str]]) -> None:
+    """Store scored items directly (topic, published, label, title), through the real insert path."""
+    from apps.sentiment.classify import Scored
+    from apps.sentiment.ingest import Pipeline, commit
+    from apps.sentiment.items import Item, dedupe_keys
+    from apps.sentiment.store import iso
+    from apps.sentiment.topics import TopicMatcher
+
+    items, extras = [], []
+    for n, (topic, when, label, title) in enumerate(rows):
+        link = f"https://news.example.com/{abs(hash((topic, when, title, n)))}"
+        items.append(Item("test", None, link, title, "", iso(when), "feed", iso(when), link,
+                          dedupe_keys("test", None, link, title, "")))
+        polarity = {"negative": -0.8, "positive": 0.8}.get(label, 0.0)
+        extras.append({"score": Scored(label, 0.9, polarity), "entities": None, "topics": [(topic, "watch")]})
+    commit(db, len(items), items, extras, Pipeline(None, TopicMatcher([])))
+
+
+def spike_rows(start: datetime, topic: str = "Acme", days: int = 14, burst_day: int = 10,
+               burst: int = 6) -> list[tuple[str, datetime, str, str]]:
+    """A quiet topic (2 neutral items a day, a negative every 4 days) with a burst of negatives."""
+    rows = []
+    for d in range(days):
+        day = start + timedelta(days=d)
+        rows += [(topic, day + timedelta(hours=9), "neutral", f"{topic} update {d}a"),
+                 (topic, day + timedelta(hours=15), "neutral", f"{topic} update {d}b")]
+        if d % 4 == 1:
+            rows.append((topic, day + timedelta(hours=11), "negative", f"{topic} minor worry {d}"))
+    burst_at = start + timedelta(days=burst_day, hours=8)
+    rows += [(topic, burst_at + timedelta(minutes=40 * i), "negative", f"{topic} scandal widens, part {i}")
+             for i in range(burst)]
+    return rows
