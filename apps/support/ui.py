@@ -29,6 +29,11 @@ HANDED = "🧑‍💼 **Handed to a human**: ticket #{ticket} is open; an agent 
 CLOSED = "✅ Ticket closed by an agent. Ask me anything else."
 
 
+def _esc(text: str) -> str:
+    """Customer/agent text shown as text: ``<script>`` becomes ``&lt;script&gt;``."""
+    return html.escape(text, quote=False)
+
+
 def _safe(fn, outputs: int = 1):
     """Run a UI handler: user errors become a warning toast, bugs are logged, never a traceback."""
     @functools.wraps(fn)
@@ -45,7 +50,7 @@ def _safe(fn, outputs: int = 1):
 
 
 def _bot_content(text: str, sources: list[dict]) -> str:
-    cited = "\n".join(f"- 📄 {html.escape(s['title'])} › {html.escape(s['section'])} `{s['url']}`" for s in sources)
+    cited = "\n".join(f"- 📄 {_esc(s['title'])} › {_esc(s['section'])} `{s['url']}`" for s in sources)
     return text + (f"\n\n**Sources**\n{cited}" if cited else "")
 
 
@@ -55,9 +60,9 @@ def history_of(conversation_id: int) -> tuple[list[dict], list[int | None], str]
     chat, ids = [], []
     for m in store.messages(conversation_id):
         if m["role"] == "user":
-            chat.append({"role": "user", "content": html.escape(m["text"]) or "_(empty message)_"})
+            chat.append({"role": "user", "content": _esc(m["text"]) or "_(empty message)_"})
         elif m["role"] == "agent":
-            chat.append({"role": "assistant", "content": f"**Agent:** {html.escape(m['text'])}"})
+            chat.append({"role": "assistant", "content": f"**Agent:** {_esc(m['text'])}"})
         else:
             chat.append({"role": "assistant", "content": _bot_content(m["text"], m["sources"])})
         ids.append(m["id"] if m["role"] == "bot" else None)
