@@ -159,5 +159,5 @@ def classify_file(input_path: str | Path, output_path: str | Path, adapter: str 
     rows = []
     for start in range(0, len(texts), 1024):
         chunk = texts[start : start + 1024]
-        rows.extend({"text": t, "label": s.label, "score": s.score} for t, s in zip(chunk, model.predict(chunk)))
+        rows.extend({"text": t, "label": s.label, "score": s.score} for t, s in zip(chunk, model.predict(chunk), strict=True))
     return write_jsonl(output_path, rows)

@@ -70,11 +70,11 @@ class Pipeline:
         scored: list[Any] = [None] * len(items)
         if self.model:
             filled = [i for i, text in enumerate(texts) if text.strip()]
-            for i, score in zip(filled, self.model.predict([texts[i] for i in filled])):
+            for i, score in zip(filled, self.model.predict([texts[i] for i in filled]), strict=True):
                 scored[i] = score
         entities = self.tagger.tag(texts) if self.tagger else [None] * len(items)
         out = []
-        for item, score, ents in zip(items, scored, entities):
+        for item, score, ents in zip(items, scored, entities, strict=True):
             topics = self.matcher.match(f"{item.title} {item.summary[:300]}", ents)
             out.append({"score": score, "entities": ents, "topics": topics})
         return out
@@ -131,7 +131,7 @@ def commit(db: Database, entries: int, candidates: list[Item], extras: list[dict
     adapter = pipeline.model.name if pipeline.model else None
     new = 0
     with db.transaction() as tx:
-        for item, extra in zip(candidates, extras):
+        for item, extra in zip(candidates, extras, strict=True):
             if _taken(tx, item.keys):  # stored since we looked (an earlier file, a concurrent ingest)
                 continue
             _insert(tx, item, extra, adapter)
@@ -242,5 +242,25 @@ def score_pending(db: Database, pipeline: Pipeline, limit: int = 5000) -> int:
     with db.transaction() as tx:
         tx.execute("UPDATE sentiment_items SET label = :l, score = :s, polarity = :p, adapter = :a WHERE id = :i",
                    [{"l": s.label, "s": s.score, "p": s.polarity, "a": pipeline.model.name, "i": r["id"]}
-                    for r, s in zip(rows, scored)])
+                    for r, s in zip(rows, scored, strict=True)])
     return len(rows)
+
+
+def retag(db: Database, matcher: TopicMatcher | None = None, section: dict | None = None) -> int:
+    """Recompute every item's topics (after a watchlist edit); returns how many items have topics."""
+    if matcher is None:
+        from apps.config import load_config
+
+        section = load_config().section("sentiment") if section is None else section
+        matcher = TopicMatcher(watchlist(db, section), sectors_from(section))
+    rows = db.query("SELECT id, title, summary, entities FROM sentiment_items")
+    pairs = []
+    for row in rows:
+        entities = json.loads(row["entities"]) if row["entities"] else None
+        pairs.extend({"i": row["id"], "t": t, "k": k}
+                     for t, k in matcher.match(f"{row['title']} {row['summary'][:300]}", entities))
+    with db.transaction() as tx:
+        tx.execute("DELETE FROM sentiment_item_topics")
+        if pairs:
+            tx.execute("INSERT INTO sentiment_item_topics (item_id, topic, kind) VALUES (:i, :t, :k)", pairs)
+    return len({p["i"] for p in pairs})

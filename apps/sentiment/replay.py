@@ -48,7 +48,7 @@ def scored_events(items: list[Item], pipeline: Pipeline) -> list[tuple[str, Any]
                              "set [sentiment] adapter")
     extras = enrich_all(pipeline, items)
     pairs = []
-    for item, extra in zip(items, extras):
+    for item, extra in zip(items, extras, strict=True):
         score = extra["score"]
         event = event_for(item.published, score.label if score else None, score.score if score else None,
                           item.title, item.link)

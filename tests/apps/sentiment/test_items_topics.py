@@ -6,12 +6,11 @@ from datetime import datetime, timezone
 
 import feedparser
 import pytest
+from sentiment_helpers import rss
 
 from apps.sentiment.items import from_entry, strip_html, unique_in_batch
 from apps.sentiment.topics import TopicMatcher, Watch, alias_pattern, load_watchlist_csv, normalise_org
 from shared.errors import DataError
-
-from sentiment_helpers import rss
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 

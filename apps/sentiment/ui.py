@@ -1,0 +1,312 @@
+"""The finance team's dashboard (Gradio): trends, headlines, alerts, feeds, watchlist, thresholds.
+
+Login is required: the launcher mounts ``build()`` behind Gradio auth checked by
+``apps.auth.check``, and ``python -m apps.sentiment.ui`` does the same. Every handler also
+refuses to run without a logged-in user (``request.username``), which is who acknowledges or
+silences. Errors show as a warning, never a traceback; feed text is shown as plain text.
+
+    python -m apps.sentiment.ui          # standalone (starts the monitor with the demo feeds)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import fields
+from typing import Any
+
+import gradio as gr
+
+from apps.sentiment import alerts, dashboard, feeds, service
+from apps.sentiment.detector import Rules
+from apps.sentiment.store import open_db
+from apps.sentiment.topics import Watch, save_watchlist
+from shared.errors import LorasuiteError
+
+log = logging.getLogger(__name__)
+RULE_FIELDS = [f.name for f in fields(Rules)]
+
+
+def _frame(rows: list[list], cols: list[str]):
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _who(request: gr.Request | None) -> str:
+    user = getattr(request, "username", None) if request is not None else None
+    if not user:
+        raise LorasuiteError("log in first")
+    return str(user)
+
+
+def _safe(fn, outputs: int):
+    """Show user errors as a warning and anything else as a short notice; never a traceback."""
+    def wrapper(*args, request: gr.Request = None):  # noqa: RUF013 - Gradio fills it in
+        try:
+            _who(request)
+            return fn(*args, request=request)
+        except LorasuiteError as err:
+            gr.Warning(str(err))
+        except Exception:  # noqa: BLE001
+            log.exception("sentiment dashboard error")
+            gr.Warning("Something went wrong; it has been logged.")
+        return gr.skip() if outputs == 1 else tuple(gr.skip() for _ in range(outputs))
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+def overview(topic: str | None, bucket: float, days: float, show_all: bool, request: gr.Request = None) -> tuple:
+    """Everything the page shows, refreshed together."""
+    db = open_db()
+    choices = dashboard.topic_choices(db)
+    topic = topic if topic in choices else (choices[0] if choices else None)
+    return (dashboard.status_text(db), gr.update(choices=choices, value=topic),
+            dashboard.trend_figure(db, topic, float(bucket or 6), float(days or 28)),
+            _frame(dashboard.topic_rows(db), ["topic", "kind", "items", "negative", "negative share", "mean score"]),
+            gr.update(choices=[""] + choices), *alert_panel(show_all), _frame(dashboard.feed_rows(db), dashboard.FEED_COLS),
+            gr.update(choices=[f["name"] for f in feeds.list_feeds(db)]), watchlist_text())
+
+
+def trend(topic: str | None, bucket: float, days: float, request: gr.Request = None):
+    return dashboard.trend_figure(open_db(), topic, float(bucket or 6), float(days or 28))
+
+
+def headlines(topic: str | None, label: str | None, request: gr.Request = None):
+    rows = dashboard.headline_rows(open_db(), topic or None, label or None)
+    return _frame(rows, dashboard.HEADLINE_COLS)
+
+
+def alert_panel(show_all: bool, request: gr.Request = None) -> tuple:
+    db = open_db()
+    return (_frame(dashboard.alert_rows(db, open_only=not show_all), dashboard.ALERT_COLS),
+            _frame(dashboard.silence_rows(db), ["id", "topic", "until", "who", "why"]),
+            _frame(dashboard.outbox_rows(db), ["id", "topic", "channel", "event", "attempts", "last error", "next attempt"]))
+
+
+def evidence(alert_id: float | None, request: gr.Request = None):
+    return _frame(dashboard.evidence_rows(open_db(), int(alert_id) if alert_id else None), dashboard.EVIDENCE_COLS)
+
+
+def acknowledge(alert_id: float | None, note: str, show_all: bool, request: gr.Request = None) -> tuple:
+    if not alert_id:
+        raise LorasuiteError("enter the alert number to acknowledge")
+    done = alerts.acknowledge(open_db(), int(alert_id), _who(request), note)
+    gr.Info(f"Alert #{done['id']} acknowledged.")
+    return alert_panel(show_all)
+
+
+def silence(topic: str, until: str, why: str, show_all: bool, request: gr.Request = None) -> tuple:
+    done = alerts.silence(open_db(), topic, until, _who(request), why)
+    gr.Info(f"{done['topic']} silenced until {done['until']}.")
+    return alert_panel(show_all)
+
+
+def add_feed(name: str, url: str, interval: float, request: gr.Request = None):
+    monitor = service.monitor()
+    if monitor is not None:
+        monitor.add_feed(name, url, int(interval or 900))
+    else:
+        feeds.add_feed(open_db(), name, url, int(interval or 900))
+    gr.Info(f"Feed {name} saved{' and scheduled' if monitor else ''}.")
+    return feed_panel()
+
+
+def remove_feed(name: str | None, request: gr.Request = None):
+    if not name:
+        raise LorasuiteError("pick a feed to remove")
+    monitor = service.monitor()
+    removed = monitor.remove_feed(name) if monitor else feeds.remove_feed(open_db(), name)
+    if not removed:
+        raise LorasuiteError(f"no feed named {name!r}")
+    gr.Info(f"Feed {name} removed (its headlines stay).")
+    return feed_panel()
+
+
+def poll_feed(name: str | None, request: gr.Request = None):
+    if not name:
+        raise LorasuiteError("pick a feed to poll")
+    monitor = service.monitor()
+    if monitor is None:
+        raise LorasuiteError("the monitor is not running (start the suite with lorasuite serve)")
+    result = monitor.poll(name, force=True)
+    gr.Info(f"{name}: {result.get('status')}, {result.get('new', 0)} new")
+    return feed_panel()
+
+
+def feed_panel() -> tuple:
+    db = open_db()
+    return (_frame(dashboard.feed_rows(db), dashboard.FEED_COLS),
+            gr.update(choices=[f["name"] for f in feeds.list_feeds(db)], value=None))
+
+
+def watchlist_text(request: gr.Request = None) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([["topic", "aliases"]] + dashboard.watchlist_rows(open_db()))
+    return out.getvalue()
+
+
+def save_watchlist_text(text: str, request: gr.Request = None) -> str:
+    """Parse the edited CSV (errors name the line), save it and re-tag stored headlines."""
+    from apps.sentiment.ingest import retag
+    from apps.sentiment.topics import parse_aliases
+
+    rows = list(csv.reader(io.StringIO(text or "")))
+    if not rows or [c.strip().lower() for c in rows[0][:2]] != ["topic", "aliases"]:
+        raise LorasuiteError("line 1 must be the header: topic,aliases")
+    watches = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) != 2 or not row[0].strip():
+            raise LorasuiteError(f"line {number}: expected 'topic,alias1|alias2', got {','.join(row)!r}")
+        watches.append(Watch(row[0].strip(), parse_aliases(row[1]) or [row[0].strip()]))
+    db = open_db()
+    save_watchlist(db, watches)
+    tagged = retag(db)
+    if service.monitor() is not None:
+        service.monitor().reload_topics()
+    gr.Info(f"Watchlist saved: {len(watches)} topics; {tagged} headlines re-tagged.")
+    return watchlist_text()
+
+
+def rule_values(request: gr.Request = None) -> list:
+    values = alerts.load_rules(open_db()).to_dict()
+    return [values[name] for name in RULE_FIELDS]
+
+
+def save_rules(*values: Any, request: gr.Request = None) -> list:
+    rules = alerts.save_rules(open_db(), dict(zip(RULE_FIELDS, values, strict=True)))
+    gr.Info("Thresholds saved; the detector uses them from its next check.")
+    return [rules.to_dict()[name] for name in RULE_FIELDS]
+
+
+def backtest(*values: Any, request: gr.Request = None):
+    try:
+        rules = Rules.from_dict(dict(zip(RULE_FIELDS, values, strict=True)))
+    except (ValueError, TypeError) as err:
+        raise LorasuiteError(f"bad thresholds: {err}") from err
+    rows = dashboard.backtest_rows(open_db(), rules)
+    gr.Info(f"{len(rows)} alert(s) would have fired over the stored headlines with these thresholds.")
+    return _frame(rows, ["topic", "fired_at", "severity", "negative", "baseline", "resolved_at"])
+
+
+def _alerts_tab(show_all: gr.Checkbox) -> tuple:
+    table = gr.Dataframe(headers=dashboard.ALERT_COLS, interactive=False, label="Alerts (newest first)", wrap=True)
+    with gr.Row():
+        alert_id = gr.Number(label="Alert #", precision=0, scale=1)
+        note = gr.Textbox(label="Note (optional)", scale=3)
+        ack = gr.Button("Acknowledge", variant="primary", scale=1)
+    shown = gr.Dataframe(headers=dashboard.EVIDENCE_COLS, interactive=False, wrap=True,
+                         label="Evidence: the most negative headlines of the alert's window")
+    with gr.Row():
+        s_topic = gr.Textbox(label="Silence topic (* = all)", scale=2)
+        s_until = gr.Textbox(label="Until (4h, 2d or ISO time)", value="1d", scale=1)
+        s_why = gr.Textbox(label="Why", scale=3)
+        s_go = gr.Button("Silence", scale=1)
+    silences = gr.Dataframe(headers=["id", "topic", "until", "who", "why"], interactive=False, label="Active silences")
+    pending = gr.Dataframe(headers=["id", "topic", "channel", "event", "attempts", "last error", "next attempt"],
+                           interactive=False, label="Notifications not delivered yet (retried with backoff)")
+    panel = [table, silences, pending]
+    alert_id.change(_safe(evidence, 1), [alert_id], [shown])
+    ack.click(_safe(acknowledge, 3), [alert_id, note, show_all], panel)
+    s_go.click(_safe(silence, 3), [s_topic, s_until, s_why, show_all], panel)
+    show_all.change(_safe(alert_panel, 3), [show_all], panel)
+    return tuple(panel)
+
+
+def _feeds_tab() -> tuple:
+    table = gr.Dataframe(headers=dashboard.FEED_COLS, interactive=False, label="Feed health", wrap=True)
+    with gr.Row():
+        name = gr.Textbox(label="Name", scale=1)
+        url = gr.Textbox(label="URL or local path", scale=3)
+        every = gr.Number(label="Poll every (s)", value=900, precision=0, scale=1)
+        add = gr.Button("Add / update feed", variant="primary", scale=1)
+    with gr.Row():
+        pick = gr.Dropdown(label="Feed", choices=[], scale=3)
+        poll = gr.Button("Poll now", scale=1)
+        remove = gr.Button("Remove feed", variant="stop", scale=1)
+    add.click(_safe(add_feed, 2), [name, url, every], [table, pick])
+    remove.click(_safe(remove_feed, 2), [pick], [table, pick])
+    poll.click(_safe(poll_feed, 2), [pick], [table, pick])
+    return table, pick
+
+
+def _settings_tabs() -> gr.Textbox:
+    with gr.Tab("Watchlist"):
+        gr.Markdown("One topic per line: `topic,aliases` with aliases separated by `|`. `$TICKER` is a cashtag; "
+                    "1-2 letter tickers match only as cashtags; names match as whole words.")
+        text = gr.Textbox(lines=18, label="watchlist.csv", show_label=True)
+        save = gr.Button("Save watchlist and re-tag headlines", variant="primary")
+        save.click(_safe(save_watchlist_text, 1), [text], [text])
+    with gr.Tab("Thresholds"):
+        gr.Markdown("The alert rule and what each threshold means: see apps/sentiment/README.md. "
+                    "**Backtest** shows what these values would have fired over the stored headlines.")
+        inputs = []
+        defaults = Rules().to_dict()
+        with gr.Row():
+            for i, name in enumerate(RULE_FIELDS):
+                inputs.append(gr.Number(label=name, value=defaults[name], min_width=140,
+                                        precision=0 if isinstance(defaults[name], int) else None))
+                if i % 5 == 4 and i + 1 < len(RULE_FIELDS):
+                    gr.HTML("<div style='flex-basis:100%'></div>")
+        with gr.Row():
+            save_rules_btn = gr.Button("Save thresholds", variant="primary")
+            test = gr.Button("Backtest")
+        result = gr.Dataframe(headers=["topic", "fired_at", "severity", "negative", "baseline", "resolved_at"],
+                              interactive=False, label="Backtest")
+        save_rules_btn.click(_safe(save_rules, len(inputs)), inputs, inputs)
+        test.click(_safe(backtest, 1), inputs, [result])
+    return text, inputs
+
+
+def build() -> gr.Blocks:
+    """The dashboard; nothing is loaded until the first request (login required to see anything)."""
+    with gr.Blocks(title="lorasuite - financial news monitor") as demo:
+        gr.Markdown("## Financial news monitor")
+        with gr.Row():
+            header = gr.Markdown()
+            refresh = gr.Button("Refresh", scale=0, min_width=120)
+        with gr.Tab("Trends"):
+            with gr.Row():
+                topic = gr.Dropdown(label="Topic", choices=[], scale=2)
+                bucket = gr.Dropdown(label="Bucket", choices=[("1 hour", 1), ("6 hours", 6), ("1 day", 24)], value=6)
+                days = gr.Slider(3, 90, value=28, step=1, label="Days shown (up to the newest headline)")
+            plot = gr.Plot(label="Sentiment trend, baseline and alerts")
+            topics = gr.Dataframe(interactive=False, label="Topics")
+        with gr.Tab("Headlines"):
+            with gr.Row():
+                h_topic = gr.Dropdown(label="Topic", choices=[""], value="")
+                h_label = gr.Dropdown(label="Label", choices=["", "negative", "neutral", "positive"], value="")
+            heads = gr.Dataframe(headers=dashboard.HEADLINE_COLS, interactive=False, wrap=True, label="Latest headlines")
+        with gr.Tab("Alerts"):
+            show_all = gr.Checkbox(label="Include acknowledged and silenced alerts", value=False)
+            alert_outputs = _alerts_tab(show_all)
+        with gr.Tab("Feeds"):
+            feed_table, pick = _feeds_tab()
+        wl_text, rule_inputs = _settings_tabs()
+        everything = [header, topic, plot, topics, h_topic, *alert_outputs, feed_table, pick, wl_text]
+        for trigger in (demo.load, refresh.click):
+            trigger(_safe(overview, len(everything)), [topic, bucket, days, show_all], everything)
+        demo.load(_safe(rule_values, len(rule_inputs)), None, rule_inputs)
+        for control in (topic, bucket, days):
+            control.change(_safe(trend, 1), [topic, bucket, days], [plot])
+        for control in (h_topic, h_label):
+            control.change(_safe(headlines, 1), [h_topic, h_label], [heads])
+        demo.load(_safe(headlines, 1), [h_topic, h_label], [heads])
+    return demo
+
+
+if __name__ == "__main__":
+    from apps import auth
+    from apps.config import load_config
+
+    logging.basicConfig(level=logging.INFO)
+    config = load_config()
+    service.start(config)
+    try:
+        build().launch(auth=lambda user, password: auth.check(user, password, config),
+                       auth_message="lorasuite admin login")
+    finally:
+        service.stop()

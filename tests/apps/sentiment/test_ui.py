@@ -1,0 +1,87 @@
+"""The dashboard: builds without loading models, refuses anonymous use, shows feed text as text."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+from sentiment_helpers import add_items, spike_rows
+
+from apps.sentiment import alerts, dashboard, ui
+from shared.errors import LorasuiteError
+
+START = datetime(2026, 10, 5, tzinfo=timezone.utc)
+ANA = SimpleNamespace(username="ana")
+
+
+@pytest.fixture
+def stocked(db):
+    rows = spike_rows(START)
+    rows.append(("Acme", START + timedelta(days=3), "negative", "<script>alert('x')</script> Acme <b>falls</b>"))
+    add_items(db, rows)
+    alerts.check(db, now=START + timedelta(days=15), section={})
+    return db
+
+
+def test_build_makes_blocks_without_importing_torch():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import sys, apps.sentiment.ui as u; d = u.build(); print(type(d).__name__, 'torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[3])
+    assert out.stdout.split()[-2:] == ["Blocks", "False"], out.stderr[-2000:]
+
+
+def test_handlers_need_a_logged_in_user(stocked):
+    wrapped = ui._safe(ui.alert_panel, 3)
+    skipped = wrapped(False, request=SimpleNamespace(username=None))
+    assert all(getattr(s, "__class__", None).__name__ != "DataFrame" for s in skipped)
+    with pytest.raises(LorasuiteError, match="log in"):
+        ui._who(None)
+
+
+def test_overview_trend_and_headlines_for_a_user(stocked):
+    out = ui.overview(None, 6, 28, False, request=ANA)
+    assert "open alerts" in out[0] and out[1]["value"] == "Acme"
+    fig = out[2]
+    assert fig.axes and "Acme" in fig.axes[0].get_title()
+    heads = ui.headlines("Acme", "negative", request=ANA)
+    scary = heads[heads["title"].str.contains("script")]
+    assert scary.iloc[0]["title"] == "<script>alert('x')</script> Acme <b>falls</b>"  # plain text, as stored
+    assert set(heads["label"]) == {"negative"}
+
+
+def test_acknowledge_silence_and_evidence_through_the_ui(stocked):
+    (alert,) = alerts.list_alerts(stocked, open_only=True)
+    table, _, _ = ui.acknowledge(alert["id"], "seen", False, request=ANA)
+    assert table.empty
+    assert alerts.list_alerts(stocked)[0]["acked_by"] == "ana"
+    assert not ui.evidence(alert["id"], request=ANA).empty
+    _, silences, _ = ui.silence("Acme", "2d", "quiet week", True, request=ANA)
+    assert list(silences["who"]) == ["ana"]
+
+
+def test_watchlist_editor_and_thresholds(stocked):
+    with pytest.raises(LorasuiteError, match="line 3"):
+        ui.save_watchlist_text("topic,aliases\nAcme,Acme|$ACME\n,oops\n", request=ANA)
+    text = ui.save_watchlist_text("topic,aliases\nAcme Corp,Acme|$ACME\n", request=ANA)
+    assert "Acme Corp" in text
+    assert dashboard.topic_choices(stocked) == ["Acme Corp"]  # stored headlines re-tagged
+    values = ui.rule_values(request=ANA)
+    values[ui.RULE_FIELDS.index("min_negative")] = 50
+    assert ui.save_rules(*values, request=ANA)[ui.RULE_FIELDS.index("min_negative")] == 50
+    assert ui.backtest(*values, request=ANA).empty
+    values[ui.RULE_FIELDS.index("min_negative")] = 3
+    assert not ui.backtest(*values, request=ANA).empty
+
+
+def test_feed_editor(db):
+    table, _ = ui.add_feed("wire", "https://example.com/rss", 300, request=ANA)
+    assert list(table["name"]) == ["wire"]
+    with pytest.raises(LorasuiteError, match="url"):
+        ui.add_feed("bad", "ftp://x", 300, request=ANA)
+    table, _ = ui.remove_feed("wire", request=ANA)
+    assert table.empty
