@@ -154,23 +154,18 @@ class SupportBot:
             reply.notices.append(answers.NO_MODEL_NOTICE.format(why=why))
         topic = f"{previous['text']} {cleaned}" if previous else None
         preds = self.backbone.classify([cleaned] + ([topic] if topic else []), key) if key else []
-        followup = self._is_followup(cleaned, previous, preds)
-        query = topic if followup else cleaned
-        pred = (preds[-1] if followup else preds[0]) if preds else None
-        reply.intent = previous["intent"] if followup else (pred.label if pred else None)
-        if pred is not None:
-            reply.confidence = pred.probs.get(reply.intent, pred.score) if reply.intent else pred.score
-            reply.margin = pred.margin
+        if preds:
+            reply.intent, reply.confidence, reply.margin = preds[0].label, preds[0].score, preds[0].margin
         index, why = self.index()
         if index is None:
             reply.notices.append(why)
             return self._handover(reply, "no_index")
-        if followup and reply.intent and index.by_intent(reply.intent):
-            return self._followup(reply, index, cleaned, previous)
-        vector = self.backbone.encode([query])[0]
-        hits = index.search(query, vector, k=5)
-        similarity = float(index.similarity(vector)[0]) if hits else None
-        mode = decide(self.thresholds, reply.confidence, reply.margin, similarity)
+        vector = self.backbone.encode([cleaned])[0]
+        similarity = float(index.similarity(vector)[0])
+        if self._is_followup(cleaned, previous, preds, similarity):
+            return self._followup(reply, index, topic, vector, previous, preds)
+        hits = index.search(cleaned, vector, k=5)
+        mode = decide(self.thresholds, reply.confidence, reply.margin, similarity if hits else None)
         if mode == "article" and index.by_intent(reply.intent):
             text, used = answers.article_answer(index.by_intent(reply.intent))
             return self._answered(reply, "article", text, used)
@@ -179,8 +174,9 @@ class SupportBot:
             return self._answered(reply, "passages", text, used)
         return self._handover(reply, mode)
 
-    def _is_followup(self, text: str, previous: dict[str, Any] | None, preds: list) -> bool:
-        """Leans on the previous turn: cue words, or unsure alone but sure with the context."""
+    def _is_followup(self, text: str, previous: dict[str, Any] | None, preds: list, similarity: float) -> bool:
+        """Leans on the previous turn: cue words ("that", "and ..."), or a short question that is
+        unsure alone, on-topic for the help centre, and classified as the previous topic in context."""
         if not previous:
             return False
         if not preds or not previous.get("intent"):
@@ -188,13 +184,23 @@ class SupportBot:
         alone, together = preds[0], preds[-1]
         if is_followup(text):
             return together.label == previous["intent"] or alone.score < self.thresholds.answer_confidence
-        return (alone.score < self.thresholds.handover_confidence and together.label == previous["intent"]
-                and together.score >= self.thresholds.answer_confidence)
+        return (len(text.split()) <= 12 and alone.score < self.thresholds.answer_confidence
+                and together.label == previous["intent"] and similarity >= self.thresholds.min_similarity)
 
-    def _followup(self, reply: Reply, index: HybridIndex, text: str, previous: dict[str, Any]) -> Reply:
-        """Answer from the section of the topic's article that fits the follow-up best."""
-        article = index.by_intent(reply.intent)
-        hits = index.search(text, self.backbone.encode([text])[0], k=len(article), within={c.id for c in article})
+    def _followup(self, reply: Reply, index: HybridIndex, topic: str, vector, previous: dict[str, Any],
+                  preds: list) -> Reply:
+        """Answer from the section of the topic's article that fits the follow-up best; without an
+        article for the topic, from the passages the question finds together with the earlier one."""
+        reply.intent = previous.get("intent")
+        if preds:
+            reply.confidence = preds[-1].probs.get(reply.intent, preds[-1].score)
+            reply.margin = preds[-1].margin
+        article = index.by_intent(reply.intent) if reply.intent else []
+        if not article:
+            hits = index.search(topic, self.backbone.encode([topic])[0], k=5)
+            text, used = answers.passages_answer(hits)
+            return self._answered(reply, "followup", text, used)
+        hits = index.search(reply.text, vector, k=len(article), within={c.id for c in article})
         fresh = [h for h in hits if h.chunk.url not in set(previous.get("cited") or [])]
         best = (fresh or hits)[0].chunk
         return self._answered(reply, "followup", answers.followup_answer(best), [best])

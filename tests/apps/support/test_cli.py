@@ -76,3 +76,21 @@ def test_train_verb_saves_an_adapter(tiny_bert, tmp_path, capsys):
     bad.write_text("text,label\nx,y\n")
     assert main(["support", "train", "--data", str(bad), "--name", "t2", "--model", tiny_bert]) == 2
     assert "missing column(s) ['category']" in capsys.readouterr().err
+
+
+def test_start_ingests_the_configured_help_centre_once(kb_dir, proto_intent, minilm):
+    from apps.config import Config
+    from apps.support import bot as bot_module
+    from apps.support import start
+    from apps.support.search import HybridIndex, index_dir
+
+    config = Config({"support": {"kb_paths": [str(kb_dir)], "intent_adapter": str(proto_intent)}})
+    bot_module._BOTS.clear()
+    try:
+        assert start(config) == []
+        assert len(HybridIndex.load().docs) == 5
+        stamp = (index_dir() / "meta.json").stat().st_mtime_ns
+        assert start(config) == [] and (index_dir() / "meta.json").stat().st_mtime_ns == stamp
+        assert bot_module.get_bot(config).ask("I lost my card").reason == "article"
+    finally:
+        bot_module._BOTS.clear()
