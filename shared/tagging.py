@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -35,13 +36,36 @@ IGNORE = -100
 # What `lorasuite train ner` uses unless flags say otherwise (bench/ner.py measured these on MiniLM).
 TAG_DEFAULTS = {"epochs": 5, "lr": 2e-3, "batch_size": 16}
 INFER_MAX_LENGTH = 256  # sub-tokens seen at prediction time (training truncates to settings.max_length)
-# Words as CoNLL tokenises them: "U.S." and "3.5bn" and "AT&T" stay whole, "'s" and punctuation split off.
-_WORD = re.compile(r"(?:[^\W\d_]\.){2,}|['’](?:s|re|ve|ll|d|m|t)\b|\w+(?:[-&.]\w+)*|\S", re.IGNORECASE)
+# Raw text -> words the way tagged corpora are tokenised: split on whitespace and "/" (not in URLs),
+# then peel punctuation off the edges and "'s" off the end. Inner punctuation stays ("AT&T",
+# "£20.50", "Booking.com"), and so does the dot of "U.S.", "J.", "Inc." and the like.
+_EDGE = set(".,!?;:()[]{}\"“”‘’'…")
+_KEEP_DOT = re.compile(r"^(?:(?:[^\W\d_]\.)+|(?:inc|corp|co|ltd|bros|mr|mrs|ms|dr|jr|sr|st|vs)\.)$", re.IGNORECASE)
+_CHUNK = re.compile(r"\S*://\S*|[^\s/]+|/")
+
+
+def _peel(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    lead, trail = [], []
+    while end - start > 1 and text[start] in _EDGE and text[start:end].lower() not in ("'s", "’s"):
+        lead.append((start, start + 1))
+        start += 1
+    while end - start > 1:
+        piece = text[start:end]
+        if piece[-1] in _EDGE and not (piece[-1] == "." and _KEEP_DOT.match(piece)):
+            trail.append((end - 1, end))
+            end -= 1
+        elif len(piece) > 2 and piece[-2] in "'’" and piece[-1] in "sS":
+            trail.append((end - 2, end))
+            end -= 2
+        else:
+            break
+    return lead + [(start, end)] + trail[::-1]
 
 
 def split_words(text: str) -> list[tuple[str, int, int]]:
     """Words of a raw text with their character spans: ``text[start:end] == word``."""
-    return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+    spans = [span for m in _CHUNK.finditer(text) for span in _peel(text, m.start(), m.end())]
+    return [(text[s:e], s, e) for s, e in spans]
 
 
 def align_labels(word_ids: list[int | None], word_labels: list[int]) -> list[int]:
@@ -175,12 +199,22 @@ def build_tagger(model: str, n_tags: int, settings: LoraSettings, lora: bool = T
     return EncoderTagger(wrap(base, settings) if lora else base, head), tokenizer, ref
 
 
+def length_batches(examples: list[tuple[list[str], list[int]]], batch_size: int) -> list[list]:
+    """Examples grouped into batches of similar length (less padding: most of CPU time is padding)."""
+    ordered = sorted(examples, key=lambda e: len(e[0]))
+    return [ordered[i : i + batch_size] for i in range(0, len(ordered), batch_size)]
+
+
 def fit_tagger(task: EncoderTagger, tokenizer, train: list[Sentence], labels: list[str], settings: LoraSettings,
                dev: list[Sentence] | None = None):
-    """Train with the shared loop, early-stopping on dev entity F1; returns (FitResult, dev report)."""
+    """Train with the shared loop, early-stopping on dev entity F1; returns (FitResult, dev report).
+
+    Batches are made of sentences of similar length and shuffled as wholes by ``fit``.
+    """
     index = {label: i for i, label in enumerate(labels)}
 
-    def collate(rows: list[tuple[list[str], list[int]]]) -> dict:
+    def collate(batches: list[list[tuple[list[str], list[int]]]]) -> dict:
+        rows = batches[0]
         enc = encode_words(tokenizer, [r[0] for r in rows], settings.max_length)
         batch = dict(enc)
         batch["labels"] = torch.tensor([align_labels(enc.word_ids(i), r[1]) for i, r in enumerate(rows)])
@@ -190,8 +224,9 @@ def fit_tagger(task: EncoderTagger, tokenizer, train: list[Sentence], labels: li
         predicted = predict_tags(task, tokenizer, [s.tokens for s in dev], labels)
         return entity_report([s.tags for s in dev], predicted)
 
-    examples = [(s.tokens, [index[t] for t in s.tags]) for s in train]
-    result = fit(task, examples, collate, settings, (lambda: dev_report()["micro"]["f1"]) if dev else None,
+    batches = length_batches([(s.tokens, [index[t] for t in s.tags]) for s in train], settings.batch_size)
+    one_per_step = replace(settings, batch_size=1)
+    result = fit(task, batches, collate, one_per_step, (lambda: dev_report()["micro"]["f1"]) if dev else None,
                  desc="tag")
     return result, dev_report() if dev else None
 

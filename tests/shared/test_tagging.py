@@ -36,8 +36,12 @@ def test_split_words_spans_are_exact_substrings():
     text = "J.P. Morgan's  U.S. unit paid $3.5bn to AT&T, café-owner  Zoë\tsaid."
     words = split_words(text)
     assert all(text[s:e] == w for w, s, e in words)
-    assert [w for w, _, _ in words] == ["J.P.", "Morgan", "'s", "U.S.", "unit", "paid", "$", "3.5bn", "to",
+    assert [w for w, _, _ in words] == ["J.P.", "Morgan", "'s", "U.S.", "unit", "paid", "$3.5bn", "to",
                                         "AT&T", ",", "café-owner", "Zoë", "said", "."]
+    assert [w for w, _, _ in split_words('"(NYSE:MLI)" McDonald’s: £20.50. Booking.com. LVMH/Tiffany')] == [
+        '"', "(", "NYSE:MLI", ")", '"', "McDonald", "’s", ":", "£20.50", ".", "Booking.com", ".", "LVMH", "/", "Tiffany"]
+    assert [w for w, _, _ in split_words("B. Riley and Acme Inc.'s deal, see https://t.co/x/y.")] == [
+        "B.", "Riley", "and", "Acme", "Inc.", "'s", "deal", ",", "see", "https://t.co/x/y", "."]
 
 
 def test_viterbi_never_starts_an_entity_with_i():
