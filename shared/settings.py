@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 TASKS = ("classify", "biencoder", "causal", "tag")
-ENCODER_TARGETS = ["query", "key", "value"]
+ENCODER_TARGETS = ["query", "key", "value", "attention.output.dense"]
 
 
 @dataclass

@@ -89,7 +89,7 @@ def fit(model: nn.Module, examples: Sequence[Any], collate: Callable[[list[Any]]
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
     eval_every = max(1, math.ceil(len(loader) / settings.evals_per_epoch))
     result, best_state, stale, start = FitResult(), None, 0, time.perf_counter()
-    bar = tqdm(total=total, desc=desc, disable=not accelerator.is_local_main_process or None, leave=False)
+    bar = tqdm(total=total, desc=desc, disable=not accelerator.is_local_main_process, mininterval=5, leave=False)
     for epoch in range(settings.epochs):
         model.train()
         for i, batch in enumerate(loader):

@@ -1,0 +1,53 @@
+import threading
+
+import pytest
+
+from shared.storage import Database, content_hash
+
+MIGRATIONS = [
+    "CREATE TABLE demo_items (id {pk}, hash TEXT UNIQUE NOT NULL, title TEXT)",
+    "ALTER TABLE demo_items ADD COLUMN score DOUBLE PRECISION; CREATE INDEX demo_items_title ON demo_items(title)",
+]
+
+
+def test_migrations_apply_once_each():
+    db = Database()
+    assert db.migrate("demo", MIGRATIONS) == 2
+    assert db.migrate("demo", MIGRATIONS) == 0
+    assert db.migrate("demo", MIGRATIONS + ["ALTER TABLE demo_items ADD COLUMN extra TEXT"]) == 1
+    assert db.query("PRAGMA journal_mode")[0]["journal_mode"] == "wal"
+
+
+def test_idempotent_insert_by_content_hash():
+    db = Database()
+    db.migrate("demo", MIGRATIONS)
+    sql = "INSERT INTO demo_items (hash, title) VALUES (:h, :t) ON CONFLICT DO NOTHING RETURNING id"
+    first = db.execute(sql, {"h": content_hash("a", "b"), "t": "x"})
+    again = db.execute(sql, {"h": content_hash("a", "b"), "t": "x"})
+    assert len(first) == 1 and again == []
+    assert content_hash("a", "b") != content_hash("ab", "")
+
+
+def test_transaction_rolls_back_on_error():
+    db = Database()
+    db.migrate("demo", MIGRATIONS)
+    with pytest.raises(RuntimeError), db.transaction() as tx:
+        tx.execute("INSERT INTO demo_items (hash) VALUES ('h1')")
+        raise RuntimeError("crash between two writes")
+    assert db.scalar("SELECT count(*) FROM demo_items") == 0
+
+
+def test_concurrent_writers_lose_nothing():
+    db = Database()
+    db.migrate("demo", MIGRATIONS)
+
+    def write(worker):
+        for i in range(25):
+            db.execute("INSERT INTO demo_items (hash) VALUES (:h)", {"h": f"{worker}-{i}"})
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert db.scalar("SELECT count(*) FROM demo_items") == 150
