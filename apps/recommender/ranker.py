@@ -38,6 +38,7 @@ class Blend:
     content: float = 1.0  # tuned text similarity of the history profile
     collab: float = 1.0  # item-item collaborative score
     popularity: float = 0.3
+    interest_popularity: float = 0.1  # popularity weight when only a typed interest is known
     interest: float = 1.0  # typed interest (frozen MiniLM similarity)
     candidates: int = 200  # per source in stage 1
     mmr: float = 0.8  # 1.0 = no diversity
@@ -139,7 +140,8 @@ def _z(values: np.ndarray) -> np.ndarray:
 def blend_scores(signals: Signals, request: Request, blend: Blend, pool: np.ndarray) -> tuple[np.ndarray, dict]:
     """Stage 2: the blended score of each candidate and the raw signal values."""
     parts = {"popularity": signals.popularity[pool]}
-    weights = {"popularity": blend.popularity}
+    personal = request.profile is not None or request.collab is not None
+    weights = {"popularity": blend.popularity if personal else blend.interest_popularity}
     if request.profile is not None:
         parts["content"], weights["content"] = signals.vectors[pool] @ request.profile, blend.content
     if request.interest is not None:

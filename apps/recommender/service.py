@@ -24,7 +24,7 @@ from shared.home import data_dir
 
 log = logging.getLogger(__name__)
 DEFAULT_ADAPTER = "next-item"
-_ENGINES: dict[tuple[str, str | None], Engine] = {}
+_ENGINES: dict[tuple[str, str, str | None], Engine] = {}
 _LOCK = threading.RLock()
 
 
@@ -66,29 +66,29 @@ def get_engine(adapter: str | None = "default", store: Store | None = None) -> E
     name = resolve_adapter(adapter)
     store = store or Store()
     with _LOCK:
-        state = store.state()
-        engine = _ENGINES.get((state, name))
+        key = (store.db.url, store.state(), name)
+        engine = _ENGINES.get(key)
         if engine is None:
             snapshot = store.snapshot()
             if not snapshot.items:
                 raise LorasuiteError("no items imported yet: run `lorasuite recommend import --items FILE "
                                      "[--interactions FILE]` or `lorasuite recommend import --demo`")
             engine = Engine(snapshot, adapter=name, settings=blend_settings())
-            stale = [key for key in _ENGINES if key[1] == name]
-            for key in stale:
-                del _ENGINES[key]
-            _ENGINES[(state, name)] = engine
+            for stale in [k for k in _ENGINES if k[0] == key[0] and k[2] == name]:
+                del _ENGINES[stale]
+            _ENGINES[key] = engine
         return engine
 
 
 def record_feedback(user_id: str, item_id: str, liked: bool, store: Store | None = None) -> None:
     """Store a like/dislike (top/bottom of the rating scale) and fold it into the live engines."""
     store = store or Store()
-    engine = next(iter(_ENGINES.values()), None)
-    low, high = engine.rating_range if engine else (0.0, 5.0)
+    with _LOCK:
+        live = [engine for key, engine in _ENGINES.items() if key[0] == store.db.url]
+    low, high = live[0].rating_range if live else (0.0, 5.0)
     row = store.add_feedback(user_id, item_id, high if liked else low)
     with _LOCK:
-        for engine in _ENGINES.values():
+        for engine in live:
             engine.record(row)
 
 
