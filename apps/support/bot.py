@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from apps.support import answers
+from apps.support.batching import MicroBatcher
 from apps.support.inputs import asks_for_human, clean, is_followup, looks_empty, mostly_unsupported_script
 from apps.support.policy import Thresholds, decide, load_thresholds
 from apps.support.search import HybridIndex, index_dir, stamp
@@ -73,6 +74,7 @@ class SupportBot:
         self._intent_key: str | None = None
         self._intent_error: str | None = None
         self._slots_key: str | None | bool = False  # False = not looked up yet
+        self._batchers: dict[str, MicroBatcher] = {}
         from apps.support.generator import Generator
 
         self.generator = Generator(section)
@@ -130,6 +132,16 @@ class SupportBot:
                         log.info("no slot tagger: %s", err)
             return self._slots_key
 
+    def _batched(self, kind: str, key: str | None = None) -> MicroBatcher:
+        """One micro-batcher per backbone call, so concurrent conversations share forward passes."""
+        name = f"{kind}:{key}"
+        with self._lock:
+            if name not in self._batchers:
+                backbone = self.backbone
+                fn = (lambda texts: backbone.classify(texts, key)) if kind == "classify" else backbone.encode
+                self._batchers[name] = MicroBatcher(fn)
+            return self._batchers[name]
+
     def warm(self) -> list[str]:
         """Load everything now (the launcher calls this); returns the notices, if any."""
         notes = [self.index()[1], self.intent_key()[1]]
@@ -153,14 +165,14 @@ class SupportBot:
         if why:
             reply.notices.append(answers.NO_MODEL_NOTICE.format(why=why))
         topic = f"{previous['text']} {cleaned}" if previous else None
-        preds = self.backbone.classify([cleaned] + ([topic] if topic else []), key) if key else []
+        preds = self._batched("classify", key)([cleaned] + ([topic] if topic else [])) if key else []
         if preds:
             reply.intent, reply.confidence, reply.margin = preds[0].label, preds[0].score, preds[0].margin
         index, why = self.index()
         if index is None:
             reply.notices.append(why)
             return self._handover(reply, "no_index")
-        vector = self.backbone.encode([cleaned])[0]
+        vector = self._batched("encode")([cleaned])[0]
         similarity = float(index.similarity(vector)[0])
         if self._is_followup(cleaned, previous, preds, similarity):
             return self._followup(reply, index, topic, vector, previous, preds)
