@@ -95,7 +95,7 @@ def list_adapters(app: str | None = None) -> list[dict[str, Any]]:
     for source, root in roots():
         for meta_file in sorted(root.glob("*/*/meta.json")):
             key = (meta_file.parent.parent.name, meta_file.parent.name)
-            if key in seen or (app and key[0] != app):
+            if key[1].startswith(".") or key in seen or (app and key[0] != app):  # skip temp dirs
                 continue
             try:
                 meta = json.loads(meta_file.read_text())
