@@ -113,6 +113,11 @@ class Store:
     def item_ids(self) -> set[str]:
         return {r["item_id"] for r in self.db.query("SELECT item_id FROM recommend_items")}
 
+    def users(self) -> list[str]:
+        """Every user id with an interaction, sorted."""
+        return [r["user_id"] for r in self.db.query(
+            "SELECT DISTINCT user_id FROM recommend_interactions ORDER BY user_id")]
+
     def count(self, table: str) -> int:
         assert table in ("items", "interactions", "imports")
         return int(self.db.scalar(f"SELECT count(*) FROM recommend_{table}"))
