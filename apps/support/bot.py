@@ -301,7 +301,11 @@ _BOTS_LOCK = threading.Lock()
 
 
 def get_bot(config=None, adapter: str | None = None) -> SupportBot:
-    """The process-wide bot for an adapter (the UI and launcher share it)."""
+    """The process-wide bot for an adapter (the UI and launcher share it); config defaults to the file."""
+    if config is None:
+        from apps.config import load_config
+
+        config = load_config()
     with _BOTS_LOCK:
         key = adapter or (config.section("support").get("intent_adapter") if config else None) or "intent"
         if key not in _BOTS:

@@ -26,6 +26,7 @@ from shared.errors import LorasuiteError
 
 log = logging.getLogger(__name__)
 HANDED = "🧑‍💼 **Handed to a human**: ticket #{ticket} is open; an agent will reply in this chat."
+PRIVATE = "private"  # agent-side and UI-plumbing events are not callable through the Gradio API
 CLOSED = "✅ Ticket closed by an agent. Ask me anything else."
 
 
@@ -128,10 +129,10 @@ def _chat_tab() -> None:
     outputs = [box, chat, conversation, ids, banner]
     handler = _safe_stream(respond)
     box.submit(handler, [box, conversation], outputs)
-    send.click(handler, [box, conversation], outputs)
-    chat.like(_safe(rate, 0), [ids], None)
-    new.click(lambda: ("", [], None, [], ""), None, outputs)
-    gr.Timer(4).tick(_safe(poll, 3), [conversation, ids], [chat, ids, banner])
+    send.click(handler, [box, conversation], outputs, api_visibility=PRIVATE)
+    chat.like(_safe(rate, 0), [ids], None, api_visibility=PRIVATE)
+    new.click(lambda: ("", [], None, [], ""), None, outputs, api_visibility=PRIVATE)
+    gr.Timer(4).tick(_safe(poll, 3), [conversation, ids], [chat, ids, banner], api_visibility=PRIVATE)
 
 
 def _safe_stream(fn):
@@ -212,10 +213,10 @@ def _inbox_tab(agent: gr.State) -> list:
         reply = gr.Textbox(label="Reply to the customer", lines=2)
         with gr.Row():
             send, close = gr.Button("Send reply", variant="primary"), gr.Button("Close ticket", variant="stop")
-    refresh.click(_safe(ticket_choices), [agent], [tickets])
-    tickets.change(_safe(show_ticket, 3), [agent, tickets], [convo, slots, info])
-    send.click(_safe(agent_send, 4), [agent, tickets, reply], [reply, convo, slots, info])
-    close.click(_safe(agent_close), [agent, tickets], [tickets])
+    refresh.click(_safe(ticket_choices), [agent], [tickets], api_visibility=PRIVATE)
+    tickets.change(_safe(show_ticket, 3), [agent, tickets], [convo, slots, info], api_visibility=PRIVATE)
+    send.click(_safe(agent_send, 4), [agent, tickets, reply], [reply, convo, slots, info], api_visibility=PRIVATE)
+    close.click(_safe(agent_close), [agent, tickets], [tickets], api_visibility=PRIVATE)
     return [user, password, go, inbox, login_box, tickets]
 
 
@@ -242,7 +243,7 @@ def _analytics_tab(agent: gr.State) -> list:
         unanswered = gr.Dataframe(headers=["when", "question", "intent guess", "why"], interactive=False,
                                   label="Unanswered questions (handed over or thumbs down)")
     note = gr.Markdown("Log in on the Agent inbox tab to see the analytics.")
-    refresh.click(_safe(analytics_view, 3), [agent], [numbers, intents, unanswered])
+    refresh.click(_safe(analytics_view, 3), [agent], [numbers, intents, unanswered], api_visibility=PRIVATE)
     return [panel, note, refresh, numbers, intents, unanswered]
 
 
@@ -265,10 +266,10 @@ def build() -> gr.Blocks:
             user, password, go, inbox, login_box, tickets = _inbox_tab(agent)
         with gr.Tab("Analytics"):
             panel, note, _, numbers, intents, unanswered = _analytics_tab(agent)
-        go.click(_safe(login, 5), [user, password], [agent, inbox, panel, login_box, password]).then(
-            _quiet(ticket_choices, 1), [agent], [tickets]).then(
-            _quiet(analytics_view, 3), [agent], [numbers, intents, unanswered])
-        agent.change(lambda ok: gr.update(visible=not ok), [agent], [note])
+        go.click(_safe(login, 5), [user, password], [agent, inbox, panel, login_box, password],
+                 api_visibility=PRIVATE).then(_quiet(ticket_choices, 1), [agent], [tickets], api_visibility=PRIVATE).then(
+            _quiet(analytics_view, 3), [agent], [numbers, intents, unanswered], api_visibility=PRIVATE)
+        agent.change(lambda ok: gr.update(visible=not ok), [agent], [note], api_visibility=PRIVATE)
     return demo
 
 
