@@ -94,3 +94,24 @@ def test_start_ingests_the_configured_help_centre_once(kb_dir, proto_intent, min
         assert bot_module.get_bot(config).ask("I lost my card").reason == "article"
     finally:
         bot_module._BOTS.clear()
+
+
+def test_calibrate_verb_saves_thresholds_the_bot_then_uses(index_home, proto_intent, tmp_path, capsys):
+    from support_kb import EXAMPLES
+
+    from apps.support.bot import SupportBot
+
+    dev = tmp_path / "dev.csv"
+    dev.write_text("text,category\n" + "".join(f"{t},{label}\n" for label, texts in EXAMPLES.items() for t in texts))
+    oos = tmp_path / "oos.csv"
+    oos.write_text("text,kind\n" + "".join(f"{t},out_of_scope\n" for t in [
+        "what's the weather tomorrow", "recommend a film", "how tall is Everest", "write me a poem",
+        "who won the football", "best pizza nearby"]) + "agent please,human\n")
+    assert main(["support", "calibrate", "--adapter", str(proto_intent), "--dev", str(dev), "--oos", str(oos)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["report"]["inscope_n"] == 8 and printed["saved"].endswith("thresholds.json")
+    bot = SupportBot(adapter=str(proto_intent))
+    assert bot.thresholds.source == printed["saved"]
+    assert bot.thresholds.min_similarity == printed["thresholds"]["min_similarity"]
+    assert main(["support", "status", "--adapter", str(proto_intent)]) == 0
+    assert '"passages": 13' in capsys.readouterr().out
