@@ -32,30 +32,27 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from apps.cli import settings_from_args
-    from shared.tasks import train_classify_files
+    from apps.support.train import train_intent
 
-    path = train_classify_files(args.data, args.name, app="support", dev=args.dev, text_col=args.text_col,
-                                label_col=args.label_col, settings=settings_from_args(args), model=args.model)
-    print(json.dumps({"adapter": f"support/{args.name}", "path": str(path)}))
-    if args.dev and not args.no_calibrate:
-        args.adapter, args.oos = args.name, None
-        return _calibrate(args)
+    result = train_intent(args.data, args.name, dev=args.dev, settings=settings_from_args(args), model=args.model,
+                          text_col=args.text_col, label_col=args.label_col, calibrate=not args.no_calibrate)
+    print(json.dumps(result, indent=2))
     return 0
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from apps.support.train import calibrate_adapter
 
-    from apps.support.calibrate import calibrate
-    from apps.support.policy import save_thresholds
-    from shared.datasets import read_labeled_csv
-
-    bot = _bot(args)
-    dev = read_labeled_csv(args.dev, args.text_col, args.label_col) if args.dev else None
-    thresholds, report = calibrate(bot, dev, args.oos)
-    path = save_thresholds(Path(bot.adapter).name, thresholds, {"report": report})
-    print(json.dumps({"thresholds": thresholds.to_dict(), "report": report, "saved": str(path)}, indent=2))
+    adapter = args.adapter or _configured_adapter()
+    result = calibrate_adapter(adapter, args.dev, args.oos, text_col=args.text_col, label_col=args.label_col)
+    print(json.dumps(result, indent=2))
     return 0
+
+
+def _configured_adapter() -> str:
+    from apps.config import load_config
+
+    return load_config().section("support").get("intent_adapter") or "intent"
 
 
 def _bot(args: argparse.Namespace):
@@ -110,7 +107,7 @@ def _ask_batch(args: argparse.Namespace) -> int:
 
 def _train_generator(args: argparse.Namespace) -> int:
     from apps.cli import settings_from_args
-    from apps.support.generator import train_generator
+    from apps.support.train import train_generator
 
     settings = settings_from_args(args, target_modules="all-linear", lr=2e-4, max_length=512, batch_size=4,
                                   epochs=2, early_stopping_patience=0)
