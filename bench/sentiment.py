@@ -59,7 +59,9 @@ def quality(adapter: str) -> dict:
     return out
 
 
-def throughput(adapter: str, n: int = 2048) -> dict:
+def throughput(adapter: str, n: int = 1024) -> dict:
+    """Headlines/s (wall) with 1 and 2 torch threads, plus headlines per CPU-second of this process:
+    on a shared, loaded machine the wall rate says little, the CPU-time rate is what idle cores give."""
     import pandas as pd
     import torch
 
@@ -68,12 +70,21 @@ def throughput(adapter: str, n: int = 2048) -> dict:
     model = SentimentModel.load(adapter)
     texts = pd.read_csv(ROOT / "data" / "sentiment" / "twitter_fin_news_train.csv")["text"].astype(str).tolist()[:n]
     model.predict(texts[:64])  # warm-up
-    start = time.perf_counter()
-    model.predict(texts)
-    seconds = time.perf_counter() - start
-    return {"headlines": len(texts), "seconds": round(seconds, 2), "per_second": round(len(texts) / seconds, 1),
-            "torch_threads": torch.get_num_threads(), "cpus": os.cpu_count(),
-            "mean_chars": round(float(np.mean([len(t) for t in texts])), 1)}
+    out = {"headlines": len(texts), "cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
+           "mean_chars": round(float(np.mean([len(t) for t in texts])), 1), "runs": {}}
+    threads = torch.get_num_threads()
+    for count in sorted({1, 2, threads}):
+        torch.set_num_threads(count)
+        wall, cpu = time.perf_counter(), time.process_time()
+        model.predict(texts)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        out["runs"][count] = {"per_second": round(len(texts) / wall, 1),
+                              "per_cpu_second": round(len(texts) / cpu, 1), "seconds": round(wall, 2)}
+    torch.set_num_threads(threads)
+    best = max(out["runs"].values(), key=lambda r: r["per_second"])
+    out["per_second"] = best["per_second"]
+    out["per_cpu_second_1thread"] = out["runs"][1]["per_cpu_second"]
+    return out
 
 
 def stream(seed: int, topics: int = 20, days: int = 56) -> tuple[list, list[dict]]:
@@ -179,8 +190,12 @@ def markdown(results: dict, command: str) -> str:
     for name in ("twitter_dev", "phrasebank_dev"):
         if name in q:
             lines.append(f"| {name} | {q[name]['n']} | {q[name]['accuracy']:.3f} | {q[name]['macro_f1']:.3f} |")
-    lines += ["", f"Throughput: **{t['per_second']:.0f} headlines/s** ({t['headlines']} headlines, mean "
-              f"{t['mean_chars']} chars, {t['torch_threads']} torch threads on {t['cpus']} CPUs, batch 64).", "",
+    runs = ", ".join(f"{k} thread(s): {v['per_second']:.0f}/s wall, {v['per_cpu_second']:.0f} per CPU-second"
+                     for k, v in t["runs"].items())
+    lines += ["", f"Throughput: **{t['per_second']:.0f} headlines/s** wall (best of: {runs}); {t['headlines']} "
+              f"headlines of {t['mean_chars']} chars on average, batch 64, {t['cpus']} CPUs, load average "
+              f"{t['load_average']} while measuring (the machine is shared). One idle core would give about "
+              f"{t['per_cpu_second_1thread']:.0f}/s.", "",
               "## Alert backtest (generated stream, same detector as live)", "",
               f"{b['_stream']['topics']} topics x {b['_stream']['days']} days x {b['_stream']['seeds']} seeds; "
               "2 injected bursts per topic (extra negatives = max(5, 3 x the topic's mean negatives per 12 h), "
