@@ -1,4 +1,4 @@
-"""The words of the bot's replies: article answers, passage digests, hand-over messages, citations.
+"""The bot's replies: the ``Reply`` record and its words (article answers, passage digests, hand-overs).
 
 Replies are plain text with light Markdown (the UI escapes customer text separately; nothing
 from the customer is ever echoed here).
@@ -6,8 +6,38 @@ from the customer is ever echoed here).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from apps.support.kb import Chunk
 from apps.support.search import Hit
+
+
+@dataclass
+class Reply:
+    """What the bot made of one message (and, once stored, where it lives)."""
+
+    text: str
+    answer: str = ""
+    intent: str | None = None
+    confidence: float | None = None
+    margin: float | None = None
+    sources: list[dict[str, str]] = field(default_factory=list)
+    escalate: bool = False
+    reason: str = ""
+    notices: list[str] = field(default_factory=list)
+    slots: list[dict[str, Any]] = field(default_factory=list)
+    conversation_id: int | None = None
+    message_id: int | None = None
+    ticket_id: int | None = None
+    grounding: list = field(default_factory=list, repr=False)  # the passages a generator may use
+
+    def to_json(self) -> dict[str, Any]:
+        """The batch-CLI contract: exactly these six keys."""
+        return {"text": self.text, "intent": self.intent,
+                "confidence": None if self.confidence is None else round(self.confidence, 4),
+                "answer": self.answer, "sources": self.sources, "escalate": self.escalate}
+
 
 PASSAGE_CHARS = 420
 EMPTY = "I didn't catch a question there. Tell me what you need help with, for example \"I lost my card\"."

@@ -17,45 +17,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from apps.support import answers
+from apps.support.answers import Reply
 from apps.support.batching import MicroBatcher
 from apps.support.inputs import asks_for_human, clean, is_followup, looks_empty, mostly_unsupported_script
 from apps.support.policy import Thresholds, decide, load_thresholds
-from apps.support.search import HybridIndex, index_dir, stamp
+from apps.support.search import HybridIndex, stamp
 from apps.support.store import SupportStore
 from shared.errors import LorasuiteError
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Reply:
-    """What the bot made of one message (and, once stored, where it lives)."""
-
-    text: str
-    answer: str = ""
-    intent: str | None = None
-    confidence: float | None = None
-    margin: float | None = None
-    sources: list[dict[str, str]] = field(default_factory=list)
-    escalate: bool = False
-    reason: str = ""
-    notices: list[str] = field(default_factory=list)
-    slots: list[dict[str, Any]] = field(default_factory=list)
-    conversation_id: int | None = None
-    message_id: int | None = None
-    ticket_id: int | None = None
-    grounding: list = field(default_factory=list, repr=False)  # the passages a generator may use
-
-    def to_json(self) -> dict[str, Any]:
-        """The batch-CLI contract: exactly these six keys."""
-        return {"text": self.text, "intent": self.intent,
-                "confidence": None if self.confidence is None else round(self.confidence, 4),
-                "answer": self.answer, "sources": self.sources, "escalate": self.escalate}
 
 
 class SupportBot:
@@ -311,7 +285,3 @@ def get_bot(config=None, adapter: str | None = None) -> SupportBot:
         if key not in _BOTS:
             _BOTS[key] = SupportBot(config, adapter)
         return _BOTS[key]
-
-
-def index_exists() -> bool:
-    return (index_dir() / "meta.json").exists()

@@ -157,6 +157,13 @@ def register(commands) -> None:
     tr.set_defaults(func=_train)
     cal.set_defaults(func=_calibrate)
 
+    _register_ask(verbs)
+
+
+def _register_ask(verbs) -> None:
+    """ask, train-generator and status."""
+    from apps.cli import add_settings_args
+
     ask = verbs.add_parser("ask", help="answer a question, or a CSV/JSONL file of them (--input/--output)")
     ask.add_argument("question", nargs="?")
     ask.add_argument("--input", help="CSV with a text column, or JSONL with text")
