@@ -20,7 +20,7 @@ def summary(store: SupportStore, top: int = 10, recent: int = 20) -> dict[str, A
     """Every figure the analytics tab shows."""
     db = store.db
     asked = db.scalar("SELECT COUNT(DISTINCT conversation_id) FROM support_messages WHERE role = 'user' "
-                      "AND reason <> 'empty'") or 0
+                      "AND reason NOT IN ('empty', 'smalltalk')") or 0
     handed = db.scalar("SELECT COUNT(DISTINCT conversation_id) FROM support_tickets") or 0
     reasons = db.query("SELECT reason, COUNT(*) AS n FROM support_tickets GROUP BY reason ORDER BY n DESC")
     votes = {r["rating"]: r["n"] for r in db.query("SELECT rating, COUNT(*) AS n FROM support_feedback "

@@ -52,6 +52,11 @@ HANDOVER = {
                  "colleague."),
     "error": "Something went wrong on my side, so I'm handing you over to a colleague.",
 }
+SMALLTALK = {
+    "greeting": "Hello! What can I help you with today? You can ask about cards, payments, transfers or your account.",
+    "thanks": "You're welcome! Is there anything else I can help with?",
+    "goodbye": "Thanks for chatting with Northwind Bank. Goodbye!",
+}
 WAITING = "Thanks, I've added this to your ticket #{ticket}. A colleague will reply here."
 NO_MODEL_NOTICE = "The intent model is unavailable ({why}); answering from help-centre search only."
 

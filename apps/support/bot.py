@@ -23,7 +23,14 @@ from typing import Any
 from apps.support import answers
 from apps.support.answers import Reply
 from apps.support.batching import MicroBatcher
-from apps.support.inputs import asks_for_human, clean, is_followup, looks_empty, mostly_unsupported_script
+from apps.support.inputs import (
+    asks_for_human,
+    clean,
+    is_followup,
+    looks_empty,
+    mostly_unsupported_script,
+    smalltalk,
+)
 from apps.support.policy import Thresholds, decide, load_thresholds
 from apps.support.search import HybridIndex, stamp
 from apps.support.store import SupportStore
@@ -129,6 +136,9 @@ class SupportBot:
         reply = Reply(text=cleaned, notices=notices)
         if looks_empty(cleaned):
             reply.reason, reply.answer = "empty", answers.EMPTY
+            return reply
+        if smalltalk(cleaned):
+            reply.reason, reply.answer = "smalltalk", answers.SMALLTALK[smalltalk(cleaned)]
             return reply
         reply.slots = self._slots(cleaned)
         if asks_for_human(cleaned):

@@ -71,6 +71,23 @@ def mostly_unsupported_script(text: str) -> bool:
     return latin / len(letters) < 0.5
 
 
+_SMALLTALK = {
+    "greeting": re.compile(r"^(hi|hello|hey|hiya|good (morning|afternoon|evening))( there)?$"),
+    "thanks": re.compile(r"^(thanks?( you)?( very much| a lot| so much)?|thank u|ty|cheers|great|perfect|ok(ay)? "
+                         r"thanks?)$"),
+    "goodbye": re.compile(r"^((thanks?|ok(ay)?) )?(bye|goodbye|see you|that'?s all)$"),
+}
+
+
+def smalltalk(text: str) -> str | None:
+    """``greeting`` / ``thanks`` / ``goodbye`` when that is ALL the message says, else None."""
+    words = re.sub(r"[^\w' ]+", " ", text.lower()).split()
+    if not words or len(words) > 5:
+        return None
+    plain = " ".join(words)
+    return next((kind for kind, pattern in _SMALLTALK.items() if pattern.match(plain)), None)
+
+
 def looks_empty(text: str) -> bool:
     """Nothing a person could mean: no letters or digits at all."""
     return not any(ch.isalnum() for ch in text)

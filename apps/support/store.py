@@ -112,7 +112,7 @@ class SupportStore:
         """
         rows = self.db.query("SELECT id, role, text, intent, reason, sources FROM support_messages "
                              "WHERE conversation_id = :c ORDER BY id DESC LIMIT 12", {"c": conversation_id})
-        users = [r for r in rows if r["role"] == "user" and r["reason"] != "empty"]
+        users = [r for r in rows if r["role"] == "user" and r["reason"] not in ("empty", "smalltalk")]
         if not users or users[0]["reason"] in ("human", "language"):
             return None
         topic = next((r for r in users if r["reason"] != "followup"), users[-1])

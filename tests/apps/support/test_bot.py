@@ -174,3 +174,13 @@ def test_shipped_slot_tagger_extracts_amounts_and_merchants(bot):
     types = {s["type"] for s in reply.slots}
     assert {"AMOUNT", "MERCHANT"} <= types or {"AMOUNT", "CURRENCY"} <= types
     assert bot.store.messages(reply.conversation_id)[0]["slots"] == reply.slots
+
+
+def test_greetings_and_thanks_get_a_reply_not_a_ticket(bot):
+    hello = bot.ask("Hello!")
+    assert hello.reason == "smalltalk" and not hello.escalate and "What can I help you with" in hello.answer
+    answer = bot.ask("I lost my card", hello.conversation_id)
+    thanks = bot.ask("thanks, bye", hello.conversation_id)
+    assert answer.reason == "article" and thanks.reason == "smalltalk" and not thanks.escalate
+    assert bot.ask("and how long does that take?", hello.conversation_id).intent == "lost_or_stolen_card"
+    assert bot.store.tickets("open") == []
