@@ -95,6 +95,7 @@ class SupportBot:
             if current != self._index_stamp:
                 try:
                     self._index, self._index_error = HybridIndex.load(), None
+                    self._index.prepare()  # BM25 now, not on some customer's first question
                 except LorasuiteError as err:
                     self._index, self._index_error = None, str(err)
                     log.warning("support index unavailable: %s", err)

@@ -154,6 +154,12 @@ class HybridIndex:
             return np.full(len(vectors), -1.0)
         return self.dense.search(vectors, 1)[0][:, 0].astype(np.float64)
 
+    def prepare(self) -> None:
+        """Build the BM25 postings and the faiss index ahead of the first search."""
+        self._bm25_model()
+        if len(self.dense):
+            self.dense.search(np.zeros((1, self.dense.dim), dtype=np.float32), 1)
+
     def _bm25_model(self) -> Bm25:
         if self._bm25 is None:
             self._order = np.array(sorted(self.chunks), dtype=np.int64)
