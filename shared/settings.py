@@ -33,6 +33,8 @@ class LoraSettings:
     weight_decay: float = 0.01
     temperature: float = field(default=0.05, metadata={"help": "bi-encoder contrastive temperature"})
     evals_per_epoch: int = 1
+    head_init: str = field(default="probe", metadata={
+        "help": "probe = fit the head by logistic regression on frozen embeddings first (LP-FT), random = no"})
 
     def __post_init__(self) -> None:
         checks = [
@@ -49,6 +51,7 @@ class LoraSettings:
             (self.temperature > 0, f"temperature must be > 0, got {self.temperature}"),
             (self.evals_per_epoch >= 1, f"evals_per_epoch must be >= 1, got {self.evals_per_epoch}"),
             (bool(self.target_modules), "target_modules must name at least one module"),
+            (self.head_init in ("probe", "random"), f"head_init must be 'probe' or 'random', got {self.head_init!r}"),
         ]
         for ok, message in checks:
             if not ok:
