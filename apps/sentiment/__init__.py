@@ -24,3 +24,10 @@ def stop() -> None:
     from apps.sentiment import service
 
     service.stop()
+
+
+def scheduler_alive() -> bool | None:
+    """Whether the feed scheduler is alive (for the launcher's /healthz); None when not started."""
+    from apps.sentiment import service
+
+    return service.scheduler_alive()

@@ -80,6 +80,14 @@ def monitor() -> Monitor | None:
     return _STATE["monitor"]
 
 
+def scheduler_alive() -> bool | None:
+    """For /healthz: True while the monitor runs (or is doing its first poll); None when not started."""
+    mon, thread = _STATE["monitor"], _STATE["thread"]
+    if mon is None:
+        return None
+    return bool(mon.running or (thread is not None and thread.is_alive()))
+
+
 def stop() -> None:
     """Stop the scheduler and the local endpoint (idempotent)."""
     mon, server, thread = _STATE["monitor"], _STATE["server"], _STATE["thread"]

@@ -11,6 +11,8 @@ silences. Errors show as a warning, never a traceback; feed text is shown as pla
 from __future__ import annotations
 
 import csv
+import functools
+import inspect
 import io
 import logging
 from dataclasses import fields
@@ -42,18 +44,24 @@ def _who(request: gr.Request | None) -> str:
 
 
 def _safe(fn, outputs: int):
-    """Show user errors as a warning and anything else as a short notice; never a traceback."""
-    def wrapper(*args, request: gr.Request = None):  # noqa: RUF013 - Gradio fills it in
+    """Refuse anonymous calls; show user errors as a warning and anything else as a short notice.
+
+    The wrapper keeps ``fn``'s signature (functools.wraps), so Gradio sees the positional
+    ``request: gr.Request`` parameter and passes the logged-in user's request there."""
+    at = list(inspect.signature(fn).parameters).index("request")
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        request = kwargs.get("request", args[at] if len(args) > at else None)
         try:
             _who(request)
-            return fn(*args, request=request)
+            return fn(*args, **kwargs)
         except LorasuiteError as err:
             gr.Warning(str(err))
         except Exception:  # noqa: BLE001
             log.exception("sentiment dashboard error")
             gr.Warning("Something went wrong; it has been logged.")
         return gr.skip() if outputs == 1 else tuple(gr.skip() for _ in range(outputs))
-    wrapper.__name__ = fn.__name__
     return wrapper
 
 
@@ -176,13 +184,13 @@ def rule_values(request: gr.Request = None) -> list:
     return [values[name] for name in RULE_FIELDS]
 
 
-def save_rules(*values: Any, request: gr.Request = None) -> list:
+def save_rules(request: gr.Request, *values: Any) -> list:
     rules = alerts.save_rules(open_db(), dict(zip(RULE_FIELDS, values, strict=True)))
     gr.Info("Thresholds saved; the detector uses them from its next check.")
     return [rules.to_dict()[name] for name in RULE_FIELDS]
 
 
-def backtest(*values: Any, request: gr.Request = None):
+def backtest(request: gr.Request, *values: Any):
     try:
         rules = Rules.from_dict(dict(zip(RULE_FIELDS, values, strict=True)))
     except (ValueError, TypeError) as err:
@@ -224,7 +232,7 @@ def _feeds_tab() -> tuple:
         every = gr.Number(label="Poll every (s)", value=900, precision=0, scale=1)
         add = gr.Button("Add / update feed", variant="primary", scale=1)
     with gr.Row():
-        pick = gr.Dropdown(label="Feed", choices=[], scale=3)
+        pick = gr.Dropdown(label="Feed", choices=[], scale=3, allow_custom_value=True)
         poll = gr.Button("Poll now", scale=1)
         remove = gr.Button("Remove feed", variant="stop", scale=1)
     add.click(_safe(add_feed, 2), [name, url, every], [table, pick])
@@ -270,14 +278,14 @@ def build() -> gr.Blocks:
             refresh = gr.Button("Refresh", scale=0, min_width=120)
         with gr.Tab("Trends"):
             with gr.Row():
-                topic = gr.Dropdown(label="Topic", choices=[], scale=2)
+                topic = gr.Dropdown(label="Topic", choices=[], scale=2, allow_custom_value=True)
                 bucket = gr.Dropdown(label="Bucket", choices=[("1 hour", 1), ("6 hours", 6), ("1 day", 24)], value=6)
                 days = gr.Slider(3, 90, value=28, step=1, label="Days shown (up to the newest headline)")
             plot = gr.Plot(label="Sentiment trend, baseline and alerts")
             topics = gr.Dataframe(interactive=False, label="Topics")
         with gr.Tab("Headlines"):
             with gr.Row():
-                h_topic = gr.Dropdown(label="Topic", choices=[""], value="")
+                h_topic = gr.Dropdown(label="Topic", choices=[""], value="", allow_custom_value=True)
                 h_label = gr.Dropdown(label="Label", choices=["", "negative", "neutral", "positive"], value="")
             heads = gr.Dataframe(headers=dashboard.HEADLINE_COLS, interactive=False, wrap=True, label="Latest headlines")
         with gr.Tab("Alerts"):

@@ -52,7 +52,7 @@ def test_service_start_ingests_demo_feeds_over_local_http(tiny_sentiment, db, lo
     monitor = service.start(load_config())
     try:
         assert service.wait_ready(120)
-        assert monitor.running and service.start() is monitor
+        assert monitor.running and service.start() is monitor and service.scheduler_alive() is True
         demo = [f for f in feeds.list_feeds(db) if f["name"].startswith("demo-")]
         assert len(demo) == 5 and all(f["last_success"] and f["url"].startswith("http://127.0.0.1:") for f in demo)
         assert db.scalar("SELECT COUNT(*) FROM sentiment_items") == 600
@@ -60,5 +60,5 @@ def test_service_start_ingests_demo_feeds_over_local_http(tiny_sentiment, db, lo
         assert db.scalar("SELECT value FROM sentiment_settings WHERE key = 'detector_clock'")
     finally:
         service.stop()
-    assert service.monitor() is None and not monitor.running
+    assert service.monitor() is None and not monitor.running and service.scheduler_alive() is None
     service.stop()  # idempotent

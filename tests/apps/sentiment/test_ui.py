@@ -36,9 +36,15 @@ def test_build_makes_blocks_without_importing_torch():
 
 
 def test_handlers_need_a_logged_in_user(stocked):
+    import inspect
+
     wrapped = ui._safe(ui.alert_panel, 3)
-    skipped = wrapped(False, request=SimpleNamespace(username=None))
-    assert all(getattr(s, "__class__", None).__name__ != "DataFrame" for s in skipped)
+    assert list(inspect.signature(wrapped).parameters) == ["show_all", "request"]  # what Gradio inspects
+    for anonymous in (None, SimpleNamespace(username=None)):
+        skipped = wrapped(False, anonymous)
+        assert all(type(s).__name__ != "DataFrame" for s in skipped)
+    assert all(type(s).__name__ == "DataFrame" for s in wrapped(False, ANA))
+    assert type(ui._safe(ui.backtest, 1)(ANA, *ui.rule_values(request=ANA))).__name__ == "DataFrame"
     with pytest.raises(LorasuiteError, match="log in"):
         ui._who(None)
 
@@ -72,10 +78,10 @@ def test_watchlist_editor_and_thresholds(stocked):
     assert dashboard.topic_choices(stocked) == ["Acme Corp"]  # stored headlines re-tagged
     values = ui.rule_values(request=ANA)
     values[ui.RULE_FIELDS.index("min_negative")] = 50
-    assert ui.save_rules(*values, request=ANA)[ui.RULE_FIELDS.index("min_negative")] == 50
-    assert ui.backtest(*values, request=ANA).empty
+    assert ui.save_rules(ANA, *values)[ui.RULE_FIELDS.index("min_negative")] == 50
+    assert ui.backtest(ANA, *values).empty
     values[ui.RULE_FIELDS.index("min_negative")] = 3
-    assert not ui.backtest(*values, request=ANA).empty
+    assert not ui.backtest(ANA, *values).empty
 
 
 def test_feed_editor(db):
