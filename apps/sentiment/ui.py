@@ -16,6 +16,7 @@ import inspect
 import io
 import logging
 from dataclasses import fields
+from html import escape
 from typing import Any
 
 import gradio as gr
@@ -57,7 +58,7 @@ def _safe(fn, outputs: int):
             _who(request)
             return fn(*args, **kwargs)
         except LorasuiteError as err:
-            gr.Warning(str(err))
+            gr.Warning(escape(str(err)))  # toasts render HTML; user-typed text must stay text
         except Exception:  # noqa: BLE001
             log.exception("sentiment dashboard error")
             gr.Warning("Something went wrong; it has been logged.")
@@ -107,7 +108,7 @@ def acknowledge(alert_id: float | None, note: str, show_all: bool, request: gr.R
 
 def silence(topic: str, until: str, why: str, show_all: bool, request: gr.Request = None) -> tuple:
     done = alerts.silence(open_db(), topic, until, _who(request), why)
-    gr.Info(f"{done['topic']} silenced until {done['until']}.")
+    gr.Info(escape(f"{done['topic']} silenced until {done['until']}."))
     return alert_panel(show_all)
 
 
@@ -117,7 +118,7 @@ def add_feed(name: str, url: str, interval: float, request: gr.Request = None):
         monitor.add_feed(name, url, int(interval or 900))
     else:
         feeds.add_feed(open_db(), name, url, int(interval or 900))
-    gr.Info(f"Feed {name} saved{' and scheduled' if monitor else ''}.")
+    gr.Info(escape(f"Feed {name} saved{' and scheduled' if monitor else ''}."))
     return feed_panel()
 
 
@@ -128,7 +129,7 @@ def remove_feed(name: str | None, request: gr.Request = None):
     removed = monitor.remove_feed(name) if monitor else feeds.remove_feed(open_db(), name)
     if not removed:
         raise LorasuiteError(f"no feed named {name!r}")
-    gr.Info(f"Feed {name} removed (its headlines stay).")
+    gr.Info(escape(f"Feed {name} removed (its headlines stay)."))
     return feed_panel()
 
 
@@ -139,7 +140,7 @@ def poll_feed(name: str | None, request: gr.Request = None):
     if monitor is None:
         raise LorasuiteError("the monitor is not running (start the suite with lorasuite serve)")
     result = monitor.poll(name, force=True)
-    gr.Info(f"{name}: {result.get('status')}, {result.get('new', 0)} new")
+    gr.Info(escape(f"{name}: {result.get('status')}, {result.get('new', 0)} new"))
     return feed_panel()
 
 
