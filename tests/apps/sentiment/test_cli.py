@@ -101,3 +101,17 @@ def test_feeds_verb(tiny_sentiment, capsys):
     assert main(["sentiment", "feeds", "add", "bad", "ftp://x"]) == 2
     assert main(["sentiment", "feeds", "remove", "wire"]) == 0
     assert main(["sentiment", "feeds", "remove", "wire"]) == 2
+
+
+def test_train_saves_an_adapter_that_classify_uses(tiny_bert, tmp_path, capsys):
+    rows = [("shares plunge after loss", "negative"), ("record profit lifts stock", "positive"),
+            ("board meeting scheduled", "neutral")] * 4
+    with open(tmp_path / "t.csv", "w", newline="") as handle:
+        csv.writer(handle).writerows([["text", "label"], *rows])
+    assert main(["sentiment", "train", "--data", str(tmp_path / "t.csv"), "--name", "mini", "--model", tiny_bert,
+                 "--epochs", "1", "--batch-size", "12", "--max-length", "16"]) == 0
+    assert _lines(capsys)[-1]["adapter"] == "sentiment/mini"
+    (tmp_path / "in.csv").write_text("text\nshares plunge\n")
+    assert main(["sentiment", "classify", "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "o.jsonl"),
+                 "--adapter", "mini"]) == 0
+    assert json.loads((tmp_path / "o.jsonl").read_text())["label"] in ("negative", "neutral", "positive")
