@@ -1,0 +1,213 @@
+"""bench/ner.py: entity-level F1 of LoRA vs full fine-tuning of the same MiniLM, on three NER sets.
+
+    .venv/bin/python bench/ner.py --threads 1            # ~the whole bench; writes bench/results/ner.{md,json}
+    .venv/bin/python bench/ner.py --sets fin5 --train-sentences 300 --epochs 1   # a quick look
+
+One run, same machine, same seed, same subsample for both methods: LoRA (the shipped recipe,
+``shared.tagging.TAG_DEFAULTS`` + the LoRA targets below) and full fine-tuning (every weight of
+the encoder trained, the usual small learning rate). Per row: entity-level micro precision /
+recall / F1 (seqeval-style: span and type must both match), macro-F1 over types, train time,
+trainable parameters, weights to ship, and prediction speed. Data is read from
+``../shared/data/ner`` (CoNLL-2003 is research-only: measured here, never shipped):
+
+- conll2003: a seeded subsample of train.txt (CPU budget), evaluated on all of valid.txt;
+- wnut17: a seeded subsample of wnut17train.conll, evaluated on emerging.dev.conll;
+- fin5: SEC FIN5 has no dev split: a seeded 20% of its sentences is held out as dev.
+
+CPU note: on a shared 2-core box ``--threads 1`` is much faster than torch's default (two
+processes with two threads each thrash); training batches are length-bucketed either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data" / "ner"
+ANCHOR = "BERT-base (110M, cased) ~92 entity F1 on CoNLL-2003 test, ~95 on dev (Devlin et al. 2019; dslim/bert-base-NER 92.6 test)"
+PROBES = [
+    ("LoRA r=8 alpha=16 on q,k,v, lr 1e-3 (the classify recipe), batch 16, unbucketed; 1000 train, 500 valid", 0.375),
+    ("LoRA r=8 alpha=16 on q,k,v, lr 2e-3, batch 16", 0.330),
+    ("LoRA r=8 alpha=16 on q,k,v, lr 5e-3, batch 16", 0.509),
+    ("LoRA r=8 alpha=16 on q,k,v, lr 1e-2, batch 16", 0.433),
+    ("LoRA r=8 alpha=16 on all linear, lr 5e-3", 0.550),
+    ("LoRA r=8 alpha=16 on all linear, lr 5e-3, head lr 2e-2", 0.584),
+    ("LoRA r=8 alpha=64 on all linear, lr 2e-3, head lr 2e-2", 0.652),
+    ("LoRA r=8 alpha=64 on all linear, lr 3e-3, head lr 2e-2 (unstable)", 0.328),
+    ("LoRA r=16 alpha=64 on all linear, lr 5e-3 (diverged)", 0.000),
+    ("LoRA r=16 alpha=64 on all linear, lr 2e-3, head lr 2e-2", 0.664),
+    ("**LoRA r=8 alpha=128 on all linear, lr 1e-3, head lr 2e-2 (shipped default)**", 0.700),
+    ("full fine-tuning, lr 1e-4, batch 16", 0.379),
+    ("full fine-tuning, lr 3e-4", 0.708),
+]
+METHODS = {
+    "lora": {"lora": True},
+    "full": {"lora": False, "lr": 3e-4, "head_lr": None},
+}
+
+
+def load_sets(names: list[str], n_train: int, seed: int) -> dict[str, tuple[list, list, str]]:
+    """name -> (train sentences, dev sentences, how they were made)."""
+    from shared.conll import read_tagged
+
+    sets = {}
+    rng = random.Random(seed)
+    if "conll2003" in names:
+        train, dev = read_tagged(DATA / "conll2003" / "train.txt"), read_tagged(DATA / "conll2003" / "valid.txt")
+        sets["conll2003"] = (_sample(train, n_train, rng), dev, f"train: {min(n_train, len(train))} of {len(train)} "
+                             f"sentences (seeded sample); dev: all {len(dev)} of valid.txt")
+    if "wnut17" in names:
+        train = read_tagged(DATA / "wnut17" / "wnut17train.conll")
+        dev = read_tagged(DATA / "wnut17" / "emerging.dev.conll")
+        sets["wnut17"] = (_sample(train, n_train, rng), dev, f"train: {min(n_train, len(train))} of {len(train)}; "
+                          f"dev: all {len(dev)} of emerging.dev.conll")
+    if "fin5" in names:
+        everything = read_tagged(DATA / "sec_filings_fin" / "FIN5.txt")
+        shuffled = _sample(everything, len(everything), rng)
+        cut = len(shuffled) // 5
+        sets["fin5"] = (shuffled[cut:][:n_train], shuffled[:cut], f"FIN5 {len(everything)} sentences: seeded 80/20 "
+                        f"split, train {len(shuffled[cut:][:n_train])}, dev {cut}; IO tags read as IOB2")
+    return sets
+
+
+def _sample(sentences: list, n: int, rng: random.Random) -> list:
+    picked = list(sentences)
+    rng.shuffle(picked)
+    return picked[:n]
+
+
+def run_one(method: str, train: list, dev: list, args: argparse.Namespace) -> dict:
+    """Train one tagger with ``method`` on ``train``, score it on ``dev``."""
+    from shared.conll import types_of
+    from shared.entities import entity_report, tag_set
+    from shared.settings import LoraSettings
+    from shared.tagging import TAG_DEFAULTS, build_tagger, fit_tagger, predict_tags
+    from shared.training import trainable_parameters
+
+    options = dict(METHODS[method])
+    lora = options.pop("lora")
+    values = dict(TAG_DEFAULTS, epochs=args.epochs, max_length=args.max_length, early_stopping_patience=0)
+    settings = LoraSettings(**dict(values, **options))
+    labels = tag_set(types_of(train))
+    task, tokenizer, _ = build_tagger(args.model, len(labels), settings, lora=lora)
+    trainable, total = trainable_parameters(task)
+    result, _ = fit_tagger(task, tokenizer, train, labels, settings, dev=None)
+    start = time.perf_counter()
+    predicted = predict_tags(task, tokenizer, [s.tokens for s in dev], labels)
+    infer = time.perf_counter() - start
+    report = entity_report([s.tags for s in dev], predicted)
+    return {"method": method, "lr": settings.lr, "epochs": settings.epochs, "steps": result.steps,
+            "train_seconds": round(result.seconds, 1), "trainable_params": trainable, "total_params": total,
+            "weights_mb": round(trainable * 4 / 1e6, 2), "precision": report["micro"]["precision"],
+            "recall": report["micro"]["recall"], "f1": report["micro"]["f1"], "macro_f1": report["macro_f1"],
+            "per_type_f1": {k: round(v["f1"], 4) for k, v in report["per_type"].items()},
+            "dev_sentences_per_s": round(len(dev) / infer, 1), "settings": settings.to_dict()}
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| set | method | P | R | **F1** | macro-F1 | train s | steps | trainable params | weights MB | dev sent/s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        share = 100 * r["trainable_params"] / r["total_params"]
+        lines.append(f"| {r['set']} | {r['method']} | {r['precision']:.3f} | {r['recall']:.3f} | **{r['f1']:.3f}** | "
+                     f"{r['macro_f1']:.3f} | {r['train_seconds']:.0f} | {r['steps']} | {r['trainable_params']:,} "
+                     f"({share:.2f}%) | {r['weights_mb']} | {r['dev_sentences_per_s']} |")
+    return "\n".join(lines)
+
+
+def markdown(rows: list[dict], notes: dict[str, str], args: argparse.Namespace, seconds: float) -> str:
+    command = " ".join([".venv/bin/python bench/ner.py"] + sys.argv[1:])
+    lora = next((r for r in rows if r["method"] == "lora"), None)
+    recipe = (f"LoRA r={lora['settings']['r']} alpha={lora['settings']['alpha']} on {lora['settings']['target_modules']}, "
+              f"lr {lora['lr']}" if lora else "")
+    gaps = []
+    for name in notes:
+        by = {r["method"]: r for r in rows if r["set"] == name}
+        if "lora" in by and "full" in by:
+            gaps.append(f"- {name}: LoRA - full = {100 * (by['lora']['f1'] - by['full']['f1']):+.1f} F1 points")
+    probes = "\n".join(f"| {c} | {f:.3f} |" for c, f in PROBES)
+    per_type = "\n".join(f"- {r['set']} / {r['method']}: " + ", ".join(f"{k} {v:.3f}" for k, v in r["per_type_f1"].items())
+                         for r in rows)
+    return f"""# NER: LoRA vs full fine-tuning on MiniLM (entity-level F1)
+
+Command: `{command}`
+
+Machine: {platform.machine()}, {args.threads or 'default'} torch thread(s), CPU only, shared with other jobs;
+whole run {seconds / 60:.1f} min. Base: all-MiniLM-L6-v2 (22.7M parameters, **uncased**), max_length
+{args.max_length}, {args.epochs} epochs, batch 8 (length-bucketed), seed {args.seed}, no early stopping (the
+last epoch is scored). {recipe}; full fine-tuning trains every encoder weight at lr {METHODS['full']['lr']}.
+Scores: micro precision/recall/F1 over entities, span and type must both match (seqeval default mode);
+macro-F1 averages the types.
+
+Data (from ../shared/data/ner; CoNLL-2003 is research-only and nothing trained on it ships):
+{chr(10).join(f'- {k}: {v}' for k, v in notes.items())}
+
+{table(rows)}
+
+Gap LoRA vs full fine-tuning (same data, same epochs):
+{chr(10).join(gaps) or '- (one method only)'}
+
+Per-type F1:
+{per_type}
+
+How the LoRA recipe was chosen (measured before this run, same code: 600 CoNLL train sentences,
+2 epochs, batch 8 unless noted, 400 valid sentences, entity F1):
+
+| recipe | F1 |
+|---|---|
+{probes}
+
+Published anchor: {ANCHOR}. These rows are NOT comparable to it as they stand: the train
+sets are subsampled for a CPU budget, training is {args.epochs} epochs, and MiniLM is uncased
+(capitalisation, the strongest NER cue in newswire, is invisible to it), with 1/5 of BERT-base's
+parameters. The gap to ~92 is reported as measured, not explained away.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sets", default="conll2003,wnut17,fin5")
+    parser.add_argument("--methods", default="lora,full")
+    parser.add_argument("--train-sentences", type=int, default=1000)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--model", default="minilm")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "ner"))
+    args = parser.parse_args(argv)
+    if not DATA.exists():
+        print(f"no data at {DATA}: this bench needs ../shared/data/ner", file=sys.stderr)
+        return 2
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    start = time.perf_counter()
+    sets = load_sets(args.sets.split(","), args.train_sentences, args.seed)
+    rows = []
+    for name, (train, dev, _) in sets.items():
+        for method in args.methods.split(","):
+            row = dict(run_one(method, train, dev, args), set=name, train_sentences=len(train), dev_sentences=len(dev))
+            rows.append(row)
+            print(f"{name:10s} {method:5s} F1 {row['f1']:.3f}  P {row['precision']:.3f}  R {row['recall']:.3f}  "
+                  f"{row['train_seconds']:.0f}s  {row['trainable_params']:,} params", flush=True)
+    seconds = time.perf_counter() - start
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text(markdown(rows, {k: v[2] for k, v in sets.items()}, args, seconds))
+    out.with_suffix(".json").write_text(json.dumps({"argv": sys.argv[1:], "seconds": seconds, "rows": rows}, indent=2))
+    print(table(rows))
+    print(f"wrote {out.with_suffix('.md')} ({seconds / 60:.1f} min)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
