@@ -154,6 +154,8 @@ def create_app(apps: list[str], config: Config | None = None, mount_ui: bool = T
         text, content_type = suite_metrics.render()
         return PlainTextResponse(text, media_type=content_type)
 
+    if "support" in apps:
+        _support_api(app, config)
     if mount_ui:
         import gradio as gr
 
@@ -165,6 +167,22 @@ def create_app(apps: list[str], config: Config | None = None, mount_ui: bool = T
                                 auth_message="lorasuite admin login" if spec.login else None)
     app.state.suite = state
     return app
+
+
+def _support_api(app: Any, config: Config) -> None:
+    """``POST /api/support/ask`` {"text", "conversation_id"?} -> the reply as JSON (no login: it is the
+    customer's channel, like the chat window). Used by integrations and the load test."""
+    from fastapi import Body
+    from starlette.concurrency import run_in_threadpool
+
+    @app.post("/api/support/ask")
+    async def ask(payload: dict = Body(...)) -> dict:  # noqa: B008 - FastAPI's idiom
+        from apps.support.bot import get_bot
+
+        conversation = payload.get("conversation_id")
+        conversation = int(conversation) if str(conversation or "").isdigit() else None
+        reply = await run_in_threadpool(get_bot(config).ask, payload.get("text", ""), conversation, "api")
+        return dict(reply.to_json(), conversation_id=reply.conversation_id)
 
 
 def health(state: SuiteState) -> dict[str, Any]:

@@ -28,9 +28,12 @@ def test_health_metrics_and_landing(minilm):
         assert health["model_loaded"] and health["database"] and health["apps"] == {"support": True}
         assert health["ok"] is True
         assert "/support/" in client.get("/").text
-        from apps.support.bot import get_bot
-
-        get_bot().ask("I lost my card")
+        first = client.post("/api/support/ask", json={"text": "I lost my card"}).json()
+        assert first["conversation_id"] and first["sources"] and set(first) >= {"intent", "answer", "escalate"}
+        human = client.post("/api/support/ask", json={"text": "I want to talk to a person",
+                                                      "conversation_id": first["conversation_id"]}).json()
+        assert human["escalate"] is True
         metrics = client.get("/metrics").text
         assert 'lorasuite_http_requests_total{app="healthz",status="200"}' in metrics
-        assert "lorasuite_support_messages 2.0" in metrics  # the question and the reply
+        assert "lorasuite_support_messages 4.0" in metrics  # two questions, two replies
+        assert "lorasuite_support_open_tickets 1.0" in metrics
