@@ -1,0 +1,140 @@
+"""The suite's budgets: start-to-ready time, resident memory, 50 concurrent chat sessions.
+
+    .venv/bin/python bench/suite.py [--sessions 50] [--seconds 60]
+
+Starts ``lorasuite serve`` on a free loopback port with a fresh ``LORASUITE_HOME`` (cold: the
+shipped data is ingested on first boot), times it to a healthy ``/healthz``, restarts it (warm),
+then runs N concurrent chat sessions against ``POST /api/support/ask`` for S seconds (a bounded
+loop, loopback only), reads the server's RSS and writes bench/results/suite.md and .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+QUESTIONS = ["I lost my card", "and how long does that take?", "How do I top up by bank transfer?",
+             "Why was I charged a fee for cash?", "my transfer has not arrived", "what is the exchange rate?",
+             "can I get a virtual card", "I want to speak to a person"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(home: str, port: int) -> tuple[subprocess.Popen, float]:
+    env = dict(os.environ, LORASUITE_HOME=home, PYTHONUNBUFFERED="1")
+    start = time.perf_counter()
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/lorasuite"), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=open(Path(home) / "serve.log", "w"))
+    while time.perf_counter() - start < 600:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return proc, time.perf_counter() - start
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}; see {home}/serve.log")
+        time.sleep(0.5)
+    raise RuntimeError("server not ready in 600 s")
+
+
+def stop_server(proc: subprocess.Popen) -> float:
+    start = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    return time.perf_counter() - start
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def chat_load(port: int, sessions: int, seconds: float) -> dict:
+    latencies, errors, lock = [], [], threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def session(n: int) -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            conversation, turn = None, n
+            while time.perf_counter() < deadline:  # bounded by time
+                text = QUESTIONS[turn % len(QUESTIONS)]
+                start = time.perf_counter()
+                try:
+                    response = client.post("/api/support/ask", json={"text": text, "conversation_id": conversation})
+                    response.raise_for_status()
+                    body = response.json()
+                    conversation = None if body.get("escalate") else body["conversation_id"]
+                    with lock:
+                        latencies.append(time.perf_counter() - start)
+                except Exception as err:  # noqa: BLE001 - counted and reported
+                    with lock:
+                        errors.append(repr(err))
+                turn += 1
+
+    threads = [threading.Thread(target=session, args=(n,)) for n in range(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lat = np.array(latencies) * 1000
+    return {"sessions": sessions, "seconds": seconds, "requests": len(latencies), "errors": len(errors),
+            "error_examples": errors[:3], "p50_ms": float(np.percentile(lat, 50)) if len(lat) else None,
+            "p95_ms": float(np.percentile(lat, 95)) if len(lat) else None, "requests_per_s": len(latencies) / seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args()
+    home, port = tempfile.mkdtemp(prefix="lorasuite-bench-"), free_port()
+    proc, cold = start_server(home, port)
+    stop_cold = stop_server(proc)
+    proc, warm = start_server(home, port)
+    rss_ready = rss_mb(proc.pid)
+    load = chat_load(port, args.sessions, args.seconds)
+    rss_after = rss_mb(proc.pid)
+    stop_warm = stop_server(proc)
+    result = {"cold_start_s": cold, "warm_start_s": warm, "rss_ready_mb": rss_ready, "rss_after_load_mb": rss_after,
+              "sigterm_stop_s": [stop_cold, stop_warm], "load": load, "cpus": os.cpu_count()}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "suite.json").write_text(json.dumps(result, indent=2))
+    table = "\n".join([
+        "# Suite budgets", "", f"Command: `.venv/bin/python bench/suite.py --sessions {args.sessions} --seconds {args.seconds:g}`"
+        f" ({os.cpu_count()} CPU cores, all three apps, loopback)", "",
+        "| measure | value | budget |", "|---|---|---|",
+        f"| start to ready, fresh LORASUITE_HOME (ingests shipped data) | {cold:.1f} s | |",
+        f"| start to ready, warm state | {warm:.1f} s | <= 30 s |",
+        f"| resident memory when ready | {rss_ready:.0f} MB | |",
+        f"| resident memory after the load test | {rss_after:.0f} MB | <= 1,500 MB |",
+        f"| SIGTERM to exit | {max(stop_cold, stop_warm):.1f} s | clean |",
+        f"| chat: {load['sessions']} sessions x {load['seconds']:g} s: requests / errors | {load['requests']} / {load['errors']} | 0 errors |",
+        f"| chat latency p50 / p95 | {load['p50_ms']:.0f} / {load['p95_ms']:.0f} ms | |",
+        f"| chat throughput | {load['requests_per_s']:.1f} req/s | |"])
+    (RESULTS / "suite.md").write_text(table + "\n")
+    print(table)
+    sys.exit(1 if load["errors"] else 0)
+
+
+if __name__ == "__main__":
+    main()
