@@ -65,11 +65,12 @@ def aggregate(db: Database, topic: str | None = None, bucket_hours: float = 6.0,
 
 def topic_summary(db: Database, since: str | None = None) -> list[dict[str, Any]]:
     """Per topic: kind, items, negatives, negative share, mean polarity (busiest first)."""
+    after = "AND i.published >= :since" if since else ""  # no untyped NULL parameter (PostgreSQL)
     rows = db.query("SELECT t.topic, t.kind, COUNT(*) AS items, "
                     "SUM(CASE WHEN i.label = 'negative' THEN 1 ELSE 0 END) AS negative, AVG(i.polarity) AS mean_score "
                     "FROM sentiment_items i JOIN sentiment_item_topics t ON t.item_id = i.id "
-                    "WHERE i.label IS NOT NULL AND (:since IS NULL OR i.published >= :since) "
-                    "GROUP BY t.topic, t.kind ORDER BY items DESC, t.topic", {"since": since})
+                    f"WHERE i.label IS NOT NULL {after} "
+                    "GROUP BY t.topic, t.kind ORDER BY items DESC, t.topic", {"since": since} if since else {})
     for row in rows:
         row["negative_share"] = round(int(row["negative"]) / max(int(row["items"]), 1), 4)
         row["mean_score"] = round(float(row["mean_score"] or 0.0), 4)
