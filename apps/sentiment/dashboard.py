@@ -178,5 +178,7 @@ def backtest_rows(db: Database, rules: Rules) -> list[list]:
 
     rows = aggregates.topic_rows(db)
     pairs = [(r["topic"], event_for(r["published"], r["label"], r["score"], r["title"], r["link"])) for r in rows]
+    first = db.scalar("SELECT MIN(published) FROM sentiment_items WHERE label IS NOT NULL")
+    origin = datetime.fromisoformat(first).timestamp() if first else None  # as live: the stream's start
     return [[a["topic"], a["fired_at"], a["severity"], a["negative"], a["baseline"], a["resolved_at"] or ""]
-            for a in run(pairs, rules)]
+            for a in run(pairs, rules, origin)]

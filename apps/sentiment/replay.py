@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +58,15 @@ def scored_events(items: list[Item], pipeline: Pipeline) -> list[tuple[str, Any]
     return pairs
 
 
-def run(pairs: Iterable[tuple[str, Any]], rules: Rules) -> list[dict[str, Any]]:
-    """Feed events in time order and evaluate on the grid; returns alert records in firing order."""
+def run(pairs: Iterable[tuple[str, Any]], rules: Rules, origin: float | None = None) -> list[dict[str, Any]]:
+    """Feed events in time order and evaluate on the grid; returns alert records in firing order.
+
+    ``origin`` is when observation began (default: the first event), as live monitoring uses the
+    first scored item of any topic."""
     pairs = list(pairs)
     if not pairs:
         return []
-    detector = Detector(rules, origin=pairs[0][1].ts)
+    detector = Detector(rules, origin=min(origin, pairs[0][1].ts) if origin is not None else pairs[0][1].ts)
     step = rules.step_minutes * 60
     end = pairs[-1][1].ts + rules.window_hours * HOUR + rules.resolve_minutes * 60 + 2 * step
     alerts: list[dict[str, Any]] = []
@@ -103,7 +107,9 @@ def replay(sources: list[str], output: str | Path, watchlist_csv: str | None = N
         raise LorasuiteError(f"no items could be read: {errors[0]}")
     pipeline = pipeline or _pipeline(watchlist_csv, adapter)
     rules = rules or _configured_rules()
-    alerts = run(scored_events(items, pipeline), rules)
+    scored = [item for item in items if item.text.strip()]
+    origin = min(datetime.fromisoformat(item.published).timestamp() for item in scored) if scored else None
+    alerts = run(scored_events(items, pipeline), rules, origin)
     n = write_jsonl(output, alerts)
     return {"items": len(items), "alerts": n, "failed": len(errors), "output": str(output)}
 
