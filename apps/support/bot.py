@@ -47,6 +47,7 @@ class SupportBot:
         section = config.section("support") if config is not None else {}
         self.adapter = adapter or section.get("intent_adapter") or "intent"
         self.model = model
+        self.use_slots = bool(section.get("slots", True))
         self.thresholds: Thresholds = load_thresholds(section, Path(self.adapter).name)
         self._store = store
         self._lock = threading.Lock()
@@ -107,7 +108,7 @@ class SupportBot:
         with self._lock:
             if self._slots_key is False:
                 self._slots_key = None
-                if hasattr(self.backbone, "tag"):
+                if self.use_slots and hasattr(self.backbone, "tag"):
                     try:
                         self._slots_key = self.backbone.load("support", "slots")
                     except LorasuiteError as err:
@@ -120,7 +121,8 @@ class SupportBot:
         with self._lock:
             if name not in self._batchers:
                 backbone = self.backbone
-                fn = (lambda texts: backbone.classify(texts, key)) if kind == "classify" else backbone.encode
+                fn = {"classify": lambda texts: backbone.classify(texts, key),
+                      "tag": lambda texts: backbone.tag(texts, key)}.get(kind, backbone.encode)
                 self._batchers[name] = MicroBatcher(fn)
             return self._batchers[name]
 
@@ -217,7 +219,7 @@ class SupportBot:
         if key is None:
             return []
         try:
-            return list(self.backbone.tag([text], key)[0])
+            return list(self._batched("tag", key)([text])[0])
         except Exception:  # noqa: BLE001 - slots are a bonus; never lose the message over them
             log.exception("slot tagging failed")
             return []

@@ -70,7 +70,16 @@ def proto_intent(tmp_path_factory, minilm) -> Path:
 
 @pytest.fixture
 def bot(index_home, proto_intent):
-    """A SupportBot on the micro help centre and the prototype intent adapter."""
+    """A SupportBot on the micro help centre and the prototype intent adapter (no slot tagging: faster)."""
+    from apps.config import Config
+    from apps.support.bot import SupportBot
+
+    return SupportBot(Config({"support": {"slots": False}}), adapter=str(proto_intent))
+
+
+@pytest.fixture
+def slot_bot(index_home, proto_intent):
+    """The same bot with slot tagging on (used when the shipped slots adapter exists)."""
     from apps.support.bot import SupportBot
 
     return SupportBot(adapter=str(proto_intent))

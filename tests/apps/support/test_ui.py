@@ -55,6 +55,7 @@ def test_agent_inbox_needs_login_then_replies_and_closes(ui_bot):
     chat, slots, info = ui.show_ticket(True, ticket)
     assert "reason **human**" in info and "refund" in chat[0]["content"]
     assert isinstance(slots, list)
+
     cleared, chat, *_ = ui.agent_send(True, ticket, "<b>Hi</b>, I'm looking at it.")
     assert cleared == "" and chat[-1]["content"] == "**Agent:** &lt;b&gt;Hi&lt;/b&gt;, I'm looking at it."
     polled_chat, polled_ids, banner = ui.poll(cid, ids)
@@ -70,3 +71,12 @@ def test_analytics_view(ui_bot):
     assert "**Containment** 50% of 2 conversations" in text and "out_of_scope 1" in text
     assert list(intents.columns) == ["intent", "n"] and len(intents) >= 1
     assert unanswered[0][1] == "what's the weather like in Rome?"
+
+
+def test_inbox_lists_the_slots_of_the_conversation(slot_bot, monkeypatch):
+    if slot_bot.slots_key() is None:
+        pytest.skip("no slots adapter shipped yet")
+    monkeypatch.setattr(ui, "get_bot", lambda: slot_bot)
+    _chat("I want to speak to someone about my refund of 20 euros from Tesco")
+    _, slots, _ = ui.show_ticket(True, ui.ticket_choices(True)["value"])
+    assert ["AMOUNT", "20"] in [row[1:3] for row in slots] and ["MERCHANT", "Tesco"] in [row[1:3] for row in slots]
