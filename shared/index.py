@@ -130,13 +130,17 @@ class EmbeddingIndex:
         """Write the index directory atomically (faiss file + ids + vectors + meta)."""
         import faiss
 
-        with atomic_dir(path) as tmp:
-            np.save(tmp / "ids.npy", self.ids)
-            np.save(tmp / "vectors.npy", self.vectors)
-            faiss.write_index(self._index(), str(tmp / "index.faiss"))
-            meta = {"dim": self.dim, "kind": self.kind, "hnsw_m": self.hnsw_m, "ivf_lists": self.ivf_lists,
-                    "auto_threshold": self.auto_threshold, "count": len(self)}
-            (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+        try:
+            with atomic_dir(path) as tmp:
+                np.save(tmp / "ids.npy", self.ids)
+                np.save(tmp / "vectors.npy", self.vectors)
+                faiss.write_index(self._index(), str(tmp / "index.faiss"))
+                meta = {"dim": self.dim, "kind": self.kind, "hnsw_m": self.hnsw_m, "ivf_lists": self.ivf_lists,
+                        "auto_threshold": self.auto_threshold, "count": len(self)}
+                (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+        except (OSError, RuntimeError) as err:  # disk full, read-only, faiss I/O error
+            raise LorasuiteError(f"could not save the index to {path} ({err}); the previous index is unchanged "
+                                 "and still served: free disk space and run the ingest again") from err
 
     @classmethod
     def load(cls, path: str | Path) -> EmbeddingIndex:

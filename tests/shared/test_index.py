@@ -75,7 +75,7 @@ def test_failed_save_keeps_the_old_index(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(np, "save", boom)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(LorasuiteError, match="No space left on device.*previous index is unchanged"):
         index.save(tmp_path / "idx")
     monkeypatch.undo()
     assert len(EmbeddingIndex.load(tmp_path / "idx")) == 2
