@@ -26,7 +26,7 @@ class Reply:
     escalate: bool = False
     reason: str = ""
     notices: list[str] = field(default_factory=list)
-    slots: list[dict[str, Any]] = field(default_factory=list)
+    slots: list[dict[str, Any]] | None = None  # None: not tagged (no tagger, or left for a hand-over)
     conversation_id: int | None = None
     message_id: int | None = None
     ticket_id: int | None = None

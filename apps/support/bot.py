@@ -33,6 +33,7 @@ from apps.support.inputs import (
 )
 from apps.support.policy import Thresholds, decide, load_thresholds
 from apps.support.search import HybridIndex, stamp
+from apps.support.slots import SlotTagger
 from apps.support.store import SupportStore
 from shared.errors import LorasuiteError
 
@@ -47,7 +48,6 @@ class SupportBot:
         section = config.section("support") if config is not None else {}
         self.adapter = adapter or section.get("intent_adapter") or "intent"
         self.model = model
-        self.use_slots = bool(section.get("slots", True))
         self.thresholds: Thresholds = load_thresholds(section, Path(self.adapter).name)
         self._store = store
         self._lock = threading.Lock()
@@ -55,8 +55,8 @@ class SupportBot:
         self._index_stamp, self._index_error = -1.0, None
         self._intent_key: str | None = None
         self._intent_error: str | None = None
-        self._slots_key: str | None | bool = False  # False = not looked up yet
         self._batchers: dict[str, MicroBatcher] = {}
+        self.slots = SlotTagger(section.get("slots", "handover"), lambda: self.backbone, self._batched)
         from apps.support.generator import Generator
 
         self.generator = Generator(section)
@@ -104,16 +104,8 @@ class SupportBot:
             return self._index, self._index_error
 
     def slots_key(self) -> str | None:
-        """The slot tagger's key when the core can tag and the adapter exists (issue 7)."""
-        with self._lock:
-            if self._slots_key is False:
-                self._slots_key = None
-                if self.use_slots and hasattr(self.backbone, "tag"):
-                    try:
-                        self._slots_key = self.backbone.load("support", "slots")
-                    except LorasuiteError as err:
-                        log.info("no slot tagger: %s", err)
-            return self._slots_key
+        """The slot tagger's key when the core can tag and ``support/slots`` exists (issue 7)."""
+        return self.slots.key()
 
     def _batched(self, kind: str, key: str | None = None) -> MicroBatcher:
         """One micro-batcher per backbone call, so concurrent conversations share forward passes."""
@@ -143,7 +135,7 @@ class SupportBot:
         if smalltalk(cleaned):
             reply.reason, reply.answer = "smalltalk", answers.SMALLTALK[smalltalk(cleaned)]
             return reply
-        reply.slots = self._slots(cleaned)
+        reply.slots = self.slots.on_arrival(cleaned)
         if asks_for_human(cleaned):
             return self._handover(reply, "human")
         if mostly_unsupported_script(cleaned):
@@ -214,16 +206,6 @@ class SupportBot:
         reply.answer = answers.with_notices(answers.handover(reason), reply.notices)
         return reply
 
-    def _slots(self, text: str) -> list[dict[str, Any]]:
-        key = self.slots_key()
-        if key is None:
-            return []
-        try:
-            return list(self._batched("tag", key)([text])[0])
-        except Exception:  # noqa: BLE001 - slots are a bonus; never lose the message over them
-            log.exception("slot tagging failed")
-            return []
-
     # --- the conversation -----------------------------------------------------------------------
     def ask(self, text: object, conversation_id: int | None = None, channel: str = "web",
             generate: bool = True) -> Reply:
@@ -247,12 +229,14 @@ class SupportBot:
             reply = self._handover(Reply(text=clean(text)[0]), "error")
             reply.notices.append(f"internal error: {type(err).__name__}")
         reply.conversation_id = conversation_id
-        self._store_reply(reply, status)
+        self._store_reply(reply, status, self.slots.for_agent(self.store, reply, status))
         return reply
 
-    def _store_reply(self, reply: Reply, status: str) -> None:
+    def _store_reply(self, reply: Reply, status: str, backfill: list[tuple[int, list]]) -> None:
         store, cid = self.store, reply.conversation_id
         with store.db.transaction() as tx:
+            for message_id, slots in backfill:
+                store.set_slots(tx, message_id, slots)
             if status == "closed":
                 tx.execute("UPDATE support_conversations SET status = 'bot' WHERE id = :c", {"c": cid})
             if status == "handed_over":

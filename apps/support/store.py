@@ -40,6 +40,8 @@ MIGRATIONS = [
         reason TEXT NOT NULL, summary TEXT NOT NULL DEFAULT '');
     CREATE INDEX IF NOT EXISTS support_tickets_status ON support_tickets (status, id)
     """,
+    # slots may be extracted at hand-over time: 0 = not tagged yet (slots '[]' then means "unknown")
+    "ALTER TABLE support_messages ADD COLUMN slots_tagged INTEGER NOT NULL DEFAULT 0",
 ]
 ROLES = ("user", "bot", "agent", "system")
 
@@ -76,11 +78,12 @@ class SupportStore:
                   "intent": fields.get("intent"), "conf": fields.get("confidence"), "margin": fields.get("margin"),
                   "sources": json.dumps(fields.get("sources") or [], ensure_ascii=False),
                   "slots": json.dumps(fields.get("slots") or [], ensure_ascii=False),
+                  "tagged": int(fields.get("slots") is not None),
                   "esc": int(bool(fields.get("escalate"))), "reason": fields.get("reason"),
                   "notice": fields.get("notice")}
         sql = ("INSERT INTO support_messages (conversation_id, created, role, text, intent, confidence, margin, "
-               "sources, slots, escalate, reason, notice) VALUES (:c, :t, :r, :x, :intent, :conf, :margin, "
-               ":sources, :slots, :esc, :reason, :notice) RETURNING id")
+               "sources, slots, slots_tagged, escalate, reason, notice) VALUES (:c, :t, :r, :x, :intent, :conf, "
+               ":margin, :sources, :slots, :tagged, :esc, :reason, :notice) RETURNING id")
         if tx is not None:
             return self._insert(tx, sql, params)
         with self.db.transaction() as own:
@@ -91,6 +94,17 @@ class SupportStore:
         message_id = int(tx.execute(sql, params).scalar())
         tx.execute("UPDATE support_conversations SET updated = :t WHERE id = :c", params)
         return message_id
+
+    def untagged(self, conversation_id: int) -> list[dict[str, Any]]:
+        """Customer messages of a conversation whose slots were not extracted yet."""
+        return self.db.query("SELECT id, text FROM support_messages WHERE conversation_id = :c AND role = 'user' "
+                             "AND slots_tagged = 0 AND reason NOT IN ('empty', 'smalltalk') ORDER BY id",
+                             {"c": conversation_id})
+
+    @staticmethod
+    def set_slots(tx, message_id: int, slots: list[dict[str, Any]]) -> None:
+        tx.execute("UPDATE support_messages SET slots = :s, slots_tagged = 1 WHERE id = :i",
+                   {"s": json.dumps(slots, ensure_ascii=False), "i": message_id})
 
     def update_text(self, message_id: int, text: str) -> None:
         """Replace a bot message's text (a streamed generator answer, once complete)."""

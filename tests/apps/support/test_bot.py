@@ -142,14 +142,30 @@ def test_every_message_and_reply_is_stored_with_its_analysis(bot):
     assert set(reply.to_json()) == {"text", "intent", "confidence", "answer", "sources", "escalate"}
 
 
-def test_slots_from_the_tagger_are_stored_with_the_message(slot_bot, minilm, monkeypatch):
-    """Wiring with a stand-in tagger (the shipped one is exercised below when present)."""
+def _stand_in_tagger(backbone, monkeypatch, bot):
     found = [{"text": "£20", "type": "AMOUNT", "start": 15, "end": 18, "score": 0.93}]
-    monkeypatch.setattr(minilm, "tag", lambda texts, key: [found for _ in texts], raising=False)
-    monkeypatch.setattr(slot_bot, "slots_key", lambda: "support__slots")
-    reply = slot_bot.ask("I was charged £20 twice at Tesco")
-    assert reply.slots == found
-    assert slot_bot.store.messages(reply.conversation_id)[0]["slots"] == found
+    monkeypatch.setattr(backbone, "tag", lambda texts, key: [found for _ in texts], raising=False)
+    monkeypatch.setattr(bot.slots, "key", lambda: "support__slots")
+    return found
+
+
+def test_slots_always_mode_tags_every_message(index_home, proto_intent, minilm, monkeypatch):
+    """Wiring with a stand-in tagger (the shipped one is exercised below when present)."""
+    bot = SupportBot(Config({"support": {"slots": "always"}}), adapter=str(proto_intent))
+    found = _stand_in_tagger(minilm, monkeypatch, bot)
+    reply = bot.ask("I was charged £20 twice at Tesco")
+    assert reply.slots == found and not reply.escalate
+    assert bot.store.messages(reply.conversation_id)[0]["slots"] == found
+
+
+def test_slots_handover_mode_tags_the_conversation_when_a_person_takes_over(slot_bot, minilm, monkeypatch):
+    found = _stand_in_tagger(minilm, monkeypatch, slot_bot)
+    first = slot_bot.ask("I was charged £20 twice at Tesco")
+    assert first.slots is None and slot_bot.store.untagged(first.conversation_id)
+    handed = slot_bot.ask("agent please", first.conversation_id)
+    assert handed.escalate and handed.slots == found
+    assert [m["slots"] for m in slot_bot.store.messages(first.conversation_id) if m["role"] == "user"] == [found] * 2
+    assert slot_bot.store.untagged(first.conversation_id) == []
 
 
 def test_no_tagger_means_no_slots(slot_bot):
@@ -160,21 +176,22 @@ def test_no_tagger_means_no_slots(slot_bot):
         pytest.skip("a slots adapter is shipped: covered by the real-tagger test")
     except LorasuiteError:
         pass
-    assert slot_bot.slots_key() is None and slot_bot.ask("I was charged £20 twice").slots == []
+    assert slot_bot.slots_key() is None and slot_bot.ask("agent please, I was charged £20 twice").slots is None
 
 
-def test_shipped_slot_tagger_extracts_amounts_and_merchants(slot_bot, bot):
+def test_shipped_slot_tagger_extracts_amounts_and_merchants(index_home, proto_intent, bot):
     from shared import adapters
 
     try:
         adapters.find("support", "slots")
     except LorasuiteError:
         pytest.skip("data/adapters/support/slots is not shipped yet")
-    reply = slot_bot.ask("I was charged 20 euros twice at Tesco yesterday")
+    tagging = SupportBot(Config({"support": {"slots": "always"}}), adapter=str(proto_intent))
+    reply = tagging.ask("I was charged 20 euros twice at Tesco yesterday")
     found = {(s["type"], s["text"]) for s in reply.slots}
     assert {("AMOUNT", "20"), ("CURRENCY", "euros"), ("MERCHANT", "Tesco")} <= found
-    assert slot_bot.store.messages(reply.conversation_id)[0]["slots"] == reply.slots
-    assert bot.ask("I was charged 20 euros").slots == []  # [support] slots = false
+    assert tagging.store.messages(reply.conversation_id)[0]["slots"] == reply.slots
+    assert bot.ask("I was charged 20 euros").slots is None  # [support] slots = "off"
 
 
 def test_greetings_and_thanks_get_a_reply_not_a_ticket(bot):

@@ -1,0 +1,77 @@
+"""When and how customer messages are tagged with slots (issue 7): amounts, currencies, dates,
+card types, merchants, for the agent who takes over a conversation.
+
+``[support] slots``: ``"handover"`` (default) tags a conversation's messages when a ticket is opened
+(and every message while it is open), keeping the contained path at two forward passes; ``"always"``
+tags every message as it arrives; ``"off"`` never. The tagger is used only when the core can tag
+(``Backbone.tag``) and an adapter ``support/slots`` exists; otherwise messages keep no slots.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from shared.errors import LorasuiteError
+
+log = logging.getLogger(__name__)
+MODES = ("handover", "always", "off")
+
+
+def parse_mode(value: object) -> str:
+    if isinstance(value, bool):
+        return "always" if value else "off"
+    mode = str(value).lower()
+    if mode not in MODES:
+        raise LorasuiteError(f"[support] slots must be one of {MODES}, got {value!r}")
+    return mode
+
+
+class SlotTagger:
+    """The slot adapter on the shared backbone, looked up once, called through a micro-batcher."""
+
+    def __init__(self, mode: object, backbone: Callable[[], Any], batched: Callable[[str, str], Any]) -> None:
+        self.mode = parse_mode(mode)
+        self._backbone, self._batched = backbone, batched
+        self._key: str | None | bool = False  # False = not looked up yet
+        self._lock = threading.Lock()
+
+    def key(self) -> str | None:
+        """The tagger's adapter key, or None when tagging is off or impossible."""
+        with self._lock:
+            if self._key is False:
+                self._key = None
+                backbone = self._backbone()
+                if self.mode != "off" and hasattr(backbone, "tag"):
+                    try:
+                        self._key = backbone.load("support", "slots")
+                    except LorasuiteError as err:
+                        log.info("no slot tagger: %s", err)
+            return self._key
+
+    def tag(self, texts: list[str]) -> list[list[dict[str, Any]] | None]:
+        """Slots per text, or None per text when there is no tagger or it failed."""
+        key = self.key()
+        if key is None or not texts:
+            return [None] * len(texts)
+        try:
+            return [list(found) for found in self._batched("tag", key)(texts)]
+        except Exception:  # noqa: BLE001 - slots are a bonus; never lose the message over them
+            log.exception("slot tagging failed")
+            return [None] * len(texts)
+
+    def on_arrival(self, text: str) -> list[dict[str, Any]] | None:
+        return self.tag([text])[0] if self.mode == "always" else None
+
+    def for_agent(self, store, reply, status: str) -> list[tuple[int, list]]:
+        """In ``handover`` mode, once a person will read the conversation: tag this message (in
+        place) and the earlier untagged ones; returns their (message id, slots) to store."""
+        if self.mode != "handover" or not (reply.escalate or status == "handed_over"):
+            return []
+        if reply.slots is None:
+            reply.slots = self.tag([reply.text])[0]
+        earlier = store.untagged(reply.conversation_id)
+        found = self.tag([m["text"] for m in earlier])
+        return [(m["id"], slots) for m, slots in zip(earlier, found, strict=True) if slots is not None]
