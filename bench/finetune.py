@@ -131,38 +131,67 @@ def run_one(dataset: str, method: str, args) -> dict:
                 n_train=len(train[0]), n_dev=len(dev[0]), peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-def throughput(args) -> list[dict]:
-    """Sentences/s of our batched classify path vs sentence-transformers encode, and int8 dynamic quantisation."""
+def _int8_classifier(backbone, key: str):
+    """A merged (LoRA folded into the weights) copy of the model, dynamically quantised to int8."""
+    import copy
+    import warnings
+
     import torch
+
+    from shared.models import pool
+
+    model = copy.deepcopy(backbone.model)
+    model.set_adapter(key)
+    merged = model.merge_and_unload().eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        quantized = torch.ao.quantization.quantize_dynamic(merged, {torch.nn.Linear}, dtype=torch.qint8)
+    head = backbone.heads[key]
+
+    def forward(batch):
+        inputs = {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        return head(pool(quantized(**inputs).last_hidden_state, batch["attention_mask"], backbone.pooling))
+
+    return forward
+
+
+def _timed(fn) -> tuple[float, object]:
+    fn()  # warm-up
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def throughput(args) -> list[dict]:
+    """Sentences/s of our batched paths vs sentence-transformers encode, and int8 dynamic quantisation."""
     from sentence_transformers import SentenceTransformer
 
     from shared.backbone import get_backbone
     from shared.home import data_dir
+    from shared.inference import run_batched
 
     backbone = get_backbone()
-    texts = list(load_split("twitter")[1]["text"])[:1000]
+    dev = load_split("twitter")[1][:1000]
+    texts, gold = list(dev["text"]), list(dev["label"])
+    st = SentenceTransformer(backbone.ref.location, device="cpu")
     rows = []
+    for name, fn in [("sentence-transformers encode (batch 64)", lambda: st.encode(texts, batch_size=64)),
+                     ("lorasuite encode (length-sorted batches, inference_mode)", lambda: backbone.encode(texts))]:
+        seconds, _ = _timed(fn)
+        rows.append({"path": name, "sentences_per_s": len(texts) / seconds})
     adapter = data_dir("adapters", "sentiment", "finance")
-    key = None
-    if (adapter / "meta.json").exists():
-        backbone.add_adapter("finance", adapter)
-        key = "finance"
-    for name, fn in [("lorasuite encode (length-sorted batches, inference_mode)", lambda: backbone.encode(texts)),
-                     ("lorasuite classify (LoRA adapter + head)", lambda: backbone.classify(texts, key) if key else None),
-                     ("sentence-transformers encode", lambda st=SentenceTransformer(backbone.ref.location, device="cpu"):
-                      st.encode(texts, batch_size=64))]:
-        if name.startswith("lorasuite classify") and key is None:
-            continue
-        fn()
-        start = time.perf_counter()
-        fn()
-        rows.append({"path": name, "sentences_per_s": len(texts) / (time.perf_counter() - start)})
-    if key:
-        gold = list(load_split("twitter")[1]["label"])[:1000]
-        before = np.mean([p.label == g for p, g in zip(backbone.classify(texts, key), gold)])
-        quantized = torch.ao.quantization.quantize_dynamic(backbone.base, {torch.nn.Linear}, dtype=torch.qint8)
-        rows.append({"path": "int8 dynamic quantisation", "note": f"fp32 acc {before:.4f}; quantised model "
-                     f"{sum(p.numel() for p in quantized.parameters())} params (LoRA layers stay fp32)"})
+    if not (adapter / "meta.json").exists():
+        return rows
+    backbone.add_adapter("finance", adapter)
+    seconds, preds = _timed(lambda: backbone.classify(texts, "finance"))
+    fp32 = float(np.mean([p.label == g for p, g in zip(preds, gold)]))
+    rows.append({"path": "lorasuite classify, fp32 (LoRA adapter + head)", "sentences_per_s": len(texts) / seconds,
+                 "note": f"accuracy {fp32:.4f}"})
+    forward, labels = _int8_classifier(backbone, "finance"), backbone.metas["finance"]["labels"]
+    seconds, logits = _timed(lambda: run_batched(texts, backbone.tokenizer, forward, 64, 48))
+    int8 = float(np.mean([labels[i] == g for i, g in zip(logits.argmax(1), gold)]))
+    rows.append({"path": "classify, LoRA merged + int8 dynamic quantisation", "sentences_per_s": len(texts) / seconds,
+                 "note": f"accuracy {int8:.4f} ({(int8 - fp32) * 100:+.2f} points vs fp32)"})
     return rows
 
 
@@ -195,14 +224,19 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=48)
     parser.add_argument("--setfit-steps", type=int, default=150)
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--throughput-only", action="store_true", help="re-measure speed, keep the last table's rows")
     args = parser.parse_args()
+    if args.throughput_only:
+        rows = json.loads((RESULTS / "finetune.json").read_text())["rows"]
+        write_table(rows, throughput(args), args)
+        return
     if args.one:
         print("RESULT " + json.dumps(run_one(*args.one.split(":"), args)))
         return
     rows = []
     for dataset in args.datasets.split(","):
         for method in args.methods.split(","):
-            cmd = [sys.executable, __file__, "--one", f"{dataset}:{method}"] + [a for a in sys.argv[1:]]
+            cmd = [sys.executable, __file__, "--one", f"{dataset}:{method}"] + sys.argv[1:]
             done = subprocess.run(cmd, capture_output=True, text=True)
             found = [line[7:] for line in done.stdout.splitlines() if line.startswith("RESULT ")]
             rows.append(json.loads(found[0]) if found else

@@ -45,7 +45,7 @@ def test_two_replicas_share_state(pg):
     """Two Database objects (as two suite replicas would hold) see each other's writes."""
     pg.migrate("demo", MIGRATIONS)
     other = Database(URL)
-    threads = [threading.Thread(target=lambda w=w: [db.execute("INSERT INTO demo_items (hash) VALUES (:h)",
+    threads = [threading.Thread(target=lambda w=w, db=db: [db.execute("INSERT INTO demo_items (hash) VALUES (:h)",
                                                                {"h": f"{w}-{i}"}) for i in range(20)])
                for w, db in enumerate([pg, other, pg, other])]
     for t in threads:
