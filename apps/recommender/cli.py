@@ -121,7 +121,7 @@ def _batch(args: argparse.Namespace) -> int:
         raise DataError(args.users, "no user ids", fix="one user id per line")
     engine = get_engine(args.adapter)
     results = engine.for_users(users, args.k)
-    count = write_jsonl(args.output, ({"user_id": u, "items": items} for u, items in zip(users, results)))
+    count = write_jsonl(args.output, ({"user_id": u, "items": items} for u, items in zip(users, results, strict=True)))
     unknown = sum(1 for u in users if u not in engine.histories)
     print(f"wrote {count} lines to {args.output} ({unknown} unknown users got popular items)")
     return 0

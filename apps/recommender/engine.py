@@ -108,7 +108,7 @@ class Engine:
         todo = [i for i, q in enumerate(queries) if q]
         encoded = self.backbone.encode([queries[i] for i in todo], adapter=self.key) if todo else []
         out = list(means)
-        for i, vector in zip(todo, encoded):
+        for i, vector in zip(todo, encoded, strict=True):
             out[i] = blend(means[i], vector, s.query_share)
         return out
 
@@ -140,7 +140,7 @@ class Engine:
         """Item ids per user, in order (batch: profiles encoded together; unknown users get popular)."""
         users = [self.history(u) for u in user_ids]
         known = [i for i, h in enumerate(users) if len(h)]
-        profiles = dict(zip(known, self.profiles([users[i] for i in known])))
+        profiles = dict(zip(known, self.profiles([users[i] for i in known]), strict=True))
         out = []
         for i, history in enumerate(users):
             request = user_request(self.signals, history, self.settings, profiles.get(i))
@@ -160,7 +160,7 @@ class Engine:
         ranked = rank(self.signals, request, self.settings, k)
         title = self.items[pos].title
         return [self._card(p, s, f"read by the same people as {title}" if c > 0 else f"similar to {title}")
-                for p, s, c in zip(ranked.items, ranked.scores, ranked.parts.get("collab", ranked.scores * 0))]
+                for p, s, c in zip(ranked.items, ranked.scores, ranked.parts.get("collab", ranked.scores * 0), strict=True)]
 
     # ---- explanations ------------------------------------------------------------------------
     def _explain(self, ranked: Ranked, history: History, interest: str | None) -> list[Recommendation]:
@@ -178,7 +178,7 @@ class Engine:
             if not reasons:
                 reasons.append(f"popular ({int(self.counts[pos])} ratings)")
             cards.append(self._card(pos, 0.0, " · ".join(reasons)))
-        for card, score in zip(cards, ranked.scores):
+        for card, score in zip(cards, ranked.scores, strict=True):
             card.score = float(score)
         return cards
 

@@ -75,8 +75,11 @@ def recall_ndcg(ranked: np.ndarray, relevant: set[int], k: int = 10) -> tuple[fl
 
 def evaluate(recommend: Callable[[str, History], np.ndarray], histories: dict[str, History],
              targets: dict[str, set[int]], k: int = 10) -> dict[str, float]:
-    """Mean Recall@k and NDCG@k over the users with targets."""
-    pairs = [recall_ndcg(np.asarray(recommend(user, histories[user])), targets[user], k) for user in targets]
-    recall = float(np.mean([p[0] for p in pairs])) if pairs else 0.0
-    ndcg = float(np.mean([p[1] for p in pairs])) if pairs else 0.0
-    return {f"recall@{k}": recall, f"ndcg@{k}": ndcg, "users": len(pairs)}
+    """Mean Recall@k and NDCG@k over the users with targets, with their standard errors."""
+    pairs = np.array([recall_ndcg(np.asarray(recommend(user, histories[user])), targets[user], k)
+                      for user in targets]).reshape(-1, 2)
+    n = len(pairs)
+    means = pairs.mean(axis=0) if n else np.zeros(2)
+    errors = pairs.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros(2)
+    return {f"recall@{k}": float(means[0]), f"ndcg@{k}": float(means[1]), "recall_se": float(errors[0]),
+            "ndcg_se": float(errors[1]), "users": n}

@@ -16,6 +16,9 @@ the benchmark (bench/recommender.py) chose on a validation split of MovieLens.
 
 Stage 3 (diversity): maximal marginal relevance over the best ``3k`` items with text vectors:
 pick the item maximising ``mmr * relevance - (1 - mmr) * max cosine to the items picked``.
+Then, if the list has no cold item (nobody rated it yet) but a cold candidate scores above the
+candidates' median, the best one takes the last place (``new_slots``): proven items would
+otherwise always outrank new ones, which then never get the ratings that would make them warm.
 """
 
 from __future__ import annotations
@@ -25,8 +28,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from apps.recommender.collab import (collab_scores, fill_cold, fill_cold_popularity, interaction_matrix,
-                                     item_neighbours, popularity)
+from apps.recommender.collab import (
+    collab_scores,
+    fill_cold,
+    fill_cold_popularity,
+    interaction_matrix,
+    item_neighbours,
+    popularity,
+)
 from apps.recommender.profiles import History, event_weights, history_profile
 from shared.index import EmbeddingIndex
 
@@ -45,6 +54,7 @@ class Blend:
     half_life: float = 20.0  # recency, in the user's own events
     dislike: float = 1.0  # how hard dislikes push away (0 = ignored)
     query_share: float = 0.5  # adapter only: share of the encoded recent-titles query in the profile
+    new_slots: int = 1  # up to this many places in a list are kept for cold (never rated) items
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.mmr <= 1.0:
@@ -174,6 +184,24 @@ def mmr(pool: np.ndarray, relevance: np.ndarray, vectors: np.ndarray, k: int, we
     return np.array(chosen, dtype=np.int64)
 
 
+def reserve_new(pool: np.ndarray, scores: np.ndarray, picked: np.ndarray, cold: np.ndarray, slots: int,
+                k: int) -> np.ndarray:
+    """``picked`` with up to ``slots`` of its last places given to the best cold candidates."""
+    is_cold = cold[pool]
+    need = slots - int(is_cold[picked].sum())
+    if need <= 0:
+        return picked
+    floor, taken = float(np.median(scores)), set(picked.tolist())
+    extra = [int(i) for i in np.argsort(-scores, kind="stable")
+             if is_cold[i] and int(i) not in taken and scores[i] >= floor][:need]
+    if not extra:
+        return picked
+    drop = max(0, len(picked) + len(extra) - k)
+    warm_tail = [i for i in picked[::-1] if not is_cold[i]][:drop]
+    kept = [i for i in picked if i not in set(warm_tail)]
+    return np.array(kept + extra, dtype=np.int64)
+
+
 def rank(signals: Signals, request: Request, blend: Blend, k: int = 10) -> Ranked:
     """The top ``k`` unseen items for the request, diversified."""
     pool = candidates(signals, request, blend)
@@ -182,6 +210,8 @@ def rank(signals: Signals, request: Request, blend: Blend, k: int = 10) -> Ranke
     scores, parts = blend_scores(signals, request, blend, pool)
     top = np.argsort(-scores, kind="stable")[: max(3 * k, 30)]
     picked = top[mmr(pool[top], scores[top], signals.base, k, blend.mmr)]
+    if blend.new_slots > 0 and signals.cold.any():
+        picked = reserve_new(pool, scores, picked, signals.cold, blend.new_slots, k)
     return Ranked(pool[picked], scores[picked], {name: values[picked] for name, values in parts.items()})
 
 

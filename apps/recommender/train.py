@@ -16,7 +16,14 @@ import logging
 import random
 from pathlib import Path
 
-from apps.recommender.catalog import RATING_RANGE, Interaction, Item, embed_text, read_interactions, read_items
+from apps.recommender.catalog import (
+    RATING_RANGE,
+    Interaction,
+    Item,
+    embed_text,
+    read_interactions,
+    read_items,
+)
 from apps.recommender.profiles import histories, history_query
 from shared.datasets import file_hash
 from shared.errors import DataError
@@ -35,7 +42,7 @@ def next_item_pairs(items: list[Item], interactions: list[Interaction], min_pref
     texts = [embed_text(item) for item in items]
     out: dict[str, list[tuple[str, str]]] = {}
     for user, history in histories(interactions, positions, rating_range).items():
-        liked = [int(i) for i, p in zip(history.items, history.prefs) if p >= min_pref]
+        liked = [int(i) for i, p in zip(history.items, history.prefs, strict=True) if p >= min_pref]
         pairs = [(history_query([items[j].title for j in liked[:t]], max_context), texts[liked[t]])
                  for t in range(1, len(liked))]
         if pairs:

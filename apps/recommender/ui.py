@@ -142,9 +142,9 @@ def build() -> gr.Blocks:
             with gr.Column(scale=3):
                 heading = gr.Markdown("### Recommendations")
                 slots, groups, buttons = [], [], []
-                for row in range(SLOTS // 2):
+                for _row in range(SLOTS // 2):
                     with gr.Row():
-                        for col in range(2):
+                        for _col in range(2):
                             with gr.Column(visible=False) as group:
                                 slots.append(gr.HTML())
                                 with gr.Row():

@@ -6,7 +6,16 @@ from apps.recommender.collab import collab_scores, interaction_matrix, item_neig
 from apps.recommender.evaluation import hide_items, leave_last_out, recall_ndcg, top_k
 from apps.recommender.explain import matched_words, stem
 from apps.recommender.profiles import History, event_weights, history_profile, preference, recency
-from apps.recommender.ranker import Blend, Request, Signals, build_signals, mmr, rank, user_request
+from apps.recommender.ranker import (
+    Blend,
+    Request,
+    Signals,
+    build_signals,
+    mmr,
+    rank,
+    reserve_new,
+    user_request,
+)
 
 
 def clusters(n_per=5, dim=16, seed=0):
@@ -128,3 +137,16 @@ def test_matched_words_use_a_light_stemmer():
     assert matched_words("slow-burn space opera with a strong heroine", text) == [
         "slow", "burn", "space", "opera", "strong", "heroine"]
     assert matched_words("cosy cookery", text) == []
+
+
+def test_one_place_is_kept_for_a_new_item():
+    pool, scores = np.arange(8), np.array([5, 4, 3, 2.9, 2.8, 0, 0, 0])
+    picked = np.array([0, 1, 2])
+    cold = np.zeros(8, bool)
+    cold[3] = True  # above the median: takes the last place
+    assert list(reserve_new(pool, scores, picked, cold, 1, k=3)) == [0, 1, 3]
+    assert list(reserve_new(pool, scores, np.array([0, 1]), cold, 1, k=3)) == [0, 1, 3]  # room left: appended
+    assert list(reserve_new(pool, scores, np.array([0, 3, 1]), cold, 1, k=3)) == [0, 3, 1]  # already has one
+    cold[:] = False
+    cold[5] = True  # below the median: not worth a place
+    assert list(reserve_new(pool, scores, picked, cold, 1, k=3)) == [0, 1, 2]
