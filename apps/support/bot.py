@@ -56,7 +56,8 @@ class SupportBot:
         self._intent_key: str | None = None
         self._intent_error: str | None = None
         self._batchers: dict[str, MicroBatcher] = {}
-        self.slots = SlotTagger(section.get("slots", "handover"), lambda: self.backbone, self._batched)
+        self.slots = SlotTagger(section.get("slots", "handover"), lambda: self.backbone, self._batched,
+                                section.get("slots_min_score", 0.5))
         from apps.support.generator import Generator
 
         self.generator = Generator(section)

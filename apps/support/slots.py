@@ -5,6 +5,7 @@ card types, merchants, for the agent who takes over a conversation.
 (and every message while it is open), keeping the contained path at two forward passes; ``"always"``
 tags every message as it arrives; ``"off"`` never. The tagger is used only when the core can tag
 (``Backbone.tag``) and an adapter ``support/slots`` exists; otherwise messages keep no slots.
+Entities scored below ``[support] slots_min_score`` (default 0.5) are dropped.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ def parse_mode(value: object) -> str:
 class SlotTagger:
     """The slot adapter on the shared backbone, looked up once, called through a micro-batcher."""
 
-    def __init__(self, mode: object, backbone: Callable[[], Any], batched: Callable[[str, str], Any]) -> None:
-        self.mode = parse_mode(mode)
+    def __init__(self, mode: object, backbone: Callable[[], Any], batched: Callable[[str, str], Any],
+                 min_score: float = 0.5) -> None:
+        self.mode, self.min_score = parse_mode(mode), float(min_score)
         self._backbone, self._batched = backbone, batched
         self._key: str | None | bool = False  # False = not looked up yet
         self._lock = threading.Lock()
@@ -57,7 +59,8 @@ class SlotTagger:
         if key is None or not texts:
             return [None] * len(texts)
         try:
-            return [list(found) for found in self._batched("tag", key)(texts)]
+            return [[e for e in found if float(e.get("score", 1.0)) >= self.min_score]
+                    for found in self._batched("tag", key)(texts)]
         except Exception:  # noqa: BLE001 - slots are a bonus; never lose the message over them
             log.exception("slot tagging failed")
             return [None] * len(texts)

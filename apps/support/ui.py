@@ -25,9 +25,9 @@ from apps.support.bot import get_bot
 from shared.errors import LorasuiteError
 
 log = logging.getLogger(__name__)
-HANDED = "🧑‍💼 **Handed to a human**: ticket #{ticket} is open; an agent will reply in this chat."
+HANDED = "> **Handed to a human**: ticket #{ticket} is open; an agent will reply in this chat."
 PRIVATE = "private"  # agent-side and UI-plumbing events are not callable through the Gradio API
-CLOSED = "✅ Ticket closed by an agent. Ask me anything else."
+CLOSED = "> Ticket closed by an agent. Ask me anything else."
 
 
 def _esc(text: str) -> str:
@@ -51,7 +51,7 @@ def _safe(fn, outputs: int = 1):
 
 
 def _bot_content(text: str, sources: list[dict]) -> str:
-    cited = "\n".join(f"- 📄 {_esc(s['title'])} › {_esc(s['section'])} `{s['url']}`" for s in sources)
+    cited = "\n".join(f"- {_esc(s['title'])} › {_esc(s['section'])} `{s['url']}`" for s in sources)
     return text + (f"\n\n**Sources**\n{cited}" if cited else "")
 
 
@@ -229,7 +229,7 @@ def analytics_view(agent: bool):
     reasons = ", ".join(f"{r['reason']} {r['n']}" for r in s["handover_reasons"]) or "none"
     text = (f"**Containment** {rate_text} of {s['conversations']} conversations · **Hand-overs** "
             f"{s['handed_over']} ({reasons}) · **Open tickets** {s['open_tickets']} · **Feedback** "
-            f"👍 {s['thumbs_up']} 👎 {s['thumbs_down']}")
+            f"{s['thumbs_up']} up, {s['thumbs_down']} down")
     intents = pd.DataFrame(s["top_intents"] or [], columns=["intent", "n"])
     unanswered = [[u["created"], u["text"][:200], u["intent"] or "", u["reason"]] for u in s["unanswered"]]
     return text, intents, unanswered
@@ -239,7 +239,7 @@ def _analytics_tab(agent: gr.State) -> list:
     with gr.Column(visible=False) as panel:
         refresh = gr.Button("Refresh")
         numbers = gr.Markdown()
-        intents = gr.BarPlot(x="intent", y="n", title="Top intents", x_label_angle=-35, height=320)
+        intents = gr.BarPlot(x="intent", y="n", title="Top intents", x_label_angle=-35, height=320, y_lim=[0, None])
         unanswered = gr.Dataframe(headers=["when", "question", "intent guess", "why"], interactive=False,
                                   label="Unanswered questions (handed over or thumbs down)")
     note = gr.Markdown("Log in on the Agent inbox tab to see the analytics.")
