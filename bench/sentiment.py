@@ -50,11 +50,16 @@ def quality(adapter: str) -> dict:
     if (SHARED / "finance" / "phrasebank_dev.csv").exists():
         sets["phrasebank_dev"] = pd.read_csv(SHARED / "finance" / "phrasebank_dev.csv")
     out = {}
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the numbers do not depend on it; on a shared machine one thread is faster
     for name, data in sets.items():
         texts, gold = data["text"].astype(str).tolist(), data["label"].tolist()
         predicted = [s.label for s in model.predict(texts)]
         report = classification_report(gold, predicted, model.labels)
         out[name] = {"n": len(texts), "accuracy": round(report["accuracy"], 4), "macro_f1": round(report["macro_f1"], 4)}
+    torch.set_num_threads(threads)
     out["adapter_meta"] = {k: model.meta.get(k) for k in ("base_model", "labels", "metrics", "created", "data_hash")}
     return out
 
