@@ -135,13 +135,15 @@ def test_items_without_an_adapter_are_scored_later(tiny_sentiment, db, tmp_path)
 CHILD = """
 import sys, time
 import apps.sentiment.ingest as ingest
+from apps.sentiment.topics import TopicMatcher
 real_commit = ingest.commit
 def slow_commit(*args, **kwargs):  # slow the child down so the parent can kill it mid-way
     out = real_commit(*args, **kwargs)
     time.sleep(0.05)
     return out
 ingest.commit = slow_commit
-ingest.ingest_sources([sys.argv[1]])
+# no sentiment model in the child: the transactions are the same, and it starts without torch
+ingest.ingest_sources([sys.argv[1]], pipeline=ingest.Pipeline(None, TopicMatcher([])))
 """
 
 
