@@ -26,6 +26,7 @@ from apps.recommender.explain import because_you_liked, interest_reason, snippet
 from apps.recommender.profiles import History, blend, event_weights, histories, history_profile, history_query
 from apps.recommender.ranker import Blend, Ranked, Request, build_signals, rank, user_request
 from apps.recommender.store import Snapshot
+from apps.recommender.words import WordIndex
 from shared.home import state_dir
 from shared.index import EmbeddingIndex
 from shared.storage import content_hash
@@ -81,6 +82,7 @@ class Engine:
         self.settings = settings or Blend()
         self.positions = {item.item_id: i for i, item in enumerate(self.items)}
         self.texts = [embed_text(item) for item in self.items]
+        self.words = WordIndex(self.texts)
         self.adapter = adapter
         if adapter:
             model = adapters.read_meta(adapters.find(APP, adapter)).get("base_model", model)
@@ -93,6 +95,7 @@ class Engine:
         for row in snapshot.interactions:
             self.raw[row.user_id].append(row)
         self.signals = build_signals(tuned, base, list(self.histories.values()))
+        self._profiles: dict[str, tuple[tuple, np.ndarray | None]] = {}
         self.counts = np.bincount([self.positions[r.item_id] for r in snapshot.interactions
                                    if r.item_id in self.positions], minlength=len(self.items))
 
@@ -112,6 +115,19 @@ class Engine:
             out[i] = blend(means[i], vector, s.query_share)
         return out
 
+    def _profile(self, user_id: str | None, history: History) -> np.ndarray | None:
+        """The history profile, cached per user until their history changes."""
+        if not len(history):
+            return None
+        key = (len(history), float(history.ts[-1]), float(history.prefs[-1]))
+        cached = self._profiles.get(user_id or "")
+        if user_id and cached and cached[0] == key:
+            return cached[1]
+        profile = self.profiles([history])[0]
+        if user_id:
+            self._profiles[user_id] = (key, profile)
+        return profile
+
     def history(self, user_id: str | None, session: list[tuple[str, float]] = ()) -> History:
         """The user's stored history plus this session's likes/dislikes (item_id, preference)."""
         history = self.histories.get(user_id or "", History.empty())
@@ -127,8 +143,9 @@ class Engine:
         history = self.history(user_id, session)
         interest = (interest or "").strip() or None
         interest_vec = self.backbone.encode([interest])[0] if interest else None
-        profile = self.profiles([history])[0] if len(history) else None
-        request = user_request(self.signals, history, self.settings, profile, interest_vec)
+        profile = self._profile(user_id if not session else None, history)
+        lexical = self.words.scores(interest) if interest else None
+        request = user_request(self.signals, history, self.settings, profile, interest_vec, lexical)
         request.exclude = np.union1d(request.exclude, self._positions(exclude))
         return self._explain(rank(self.signals, request, self.settings, k), history, interest)
 
@@ -155,12 +172,13 @@ class Engine:
 
             raise LorasuiteError(f"unknown item_id {item_id!r}")
         collab = np.asarray(self.signals.neighbours[pos].todense()).ravel()
-        request = Request(self.signals.vectors[pos], None, collab,
+        request = Request(self.signals.vectors[pos], collab=collab,
                           exclude=np.union1d([pos], self._positions(exclude)))
         ranked = rank(self.signals, request, self.settings, k)
-        title = self.items[pos].title
-        return [self._card(p, s, f"read by the same people as {title}" if c > 0 else f"similar to {title}")
-                for p, s, c in zip(ranked.items, ranked.scores, ranked.parts.get("collab", ranked.scores * 0), strict=True)]
+        title, cold = self.items[pos].title, self.signals.cold
+        return [self._card(p, s, f"new: no ratings yet, similar to {title}" if cold[p] else
+                           f"read by the same people as {title}" if c > 0 else f"similar to {title}")
+                for p, s, c in zip(ranked.items, ranked.scores, ranked.parts["collab"], strict=True)]
 
     # ---- explanations ------------------------------------------------------------------------
     def _explain(self, ranked: Ranked, history: History, interest: str | None) -> list[Recommendation]:

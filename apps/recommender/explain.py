@@ -13,46 +13,11 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from apps.recommender.profiles import History
 from apps.recommender.ranker import Signals
-
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-STOPWORDS = frozenset(
-    "a an and are as at be but by for from has have i in into is it its like love me my of on or our so "
-    "some something that the their them then there these they this to very was we what when where which "
-    "who with would you your about more most books book want read reading story stories really good great "
-    "please give recommend".split())
-_SUFFIXES = (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ingly", ""), ("ings", ""), ("ing", ""), ("edly", ""),
-             ("ed", ""), ("ly", ""), ("es", ""), ("s", ""))
-
-
-def stem(word: str) -> str:
-    """A crude English stem, enough to match plural / -ing / -ed forms ("heroines" ~ "heroine")."""
-    for suffix, replacement in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not (suffix == "s" and word.endswith("ss")):
-            word = word[: -len(suffix)] + replacement
-            break
-    return word[:-1] if word.endswith("e") and len(word) > 3 else word
-
-
-def words(text: str) -> list[str]:
-    """Lower-case content words of a text (stop words dropped, order kept, no repeats)."""
-    seen, out = set(), []
-    for word in _WORD.findall(text.lower()):
-        if word not in STOPWORDS and len(word) > 2 and word not in seen:
-            seen.add(word)
-            out.append(word)
-    return out
-
-
-def matched_words(query: str, text: str) -> list[str]:
-    """Words of ``query`` that occur (up to a stem) in ``text``, in query order."""
-    stems = {stem(w) for w in words(text)}
-    return [w for w in words(query) if stem(w) in stems]
+from apps.recommender.words import matched_words
 
 
 def because_you_liked(signals: Signals, history: History, weights: np.ndarray, item: int) -> int | None:

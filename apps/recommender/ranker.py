@@ -9,6 +9,7 @@ Stage 2 (rerank): each signal is standardised over the candidates (z-score, so t
 mean the same whatever the scale of a signal) and summed with ``Blend`` weights:
 
     score = content * z(cos(profile, item)) + interest * z(cos(typed interest, item))
+          + lexical * z(idf share of the interest's words in the item)
           + collab * z(sum_j w_j sim_cf(j, item)) + popularity * z(log popularity)
 
 A missing signal (no history, no typed text) simply drops out. The defaults are the weights
@@ -16,13 +17,14 @@ the benchmark (bench/recommender.py) chose on a validation split of MovieLens.
 
 Stage 3 (diversity): maximal marginal relevance over the best ``3k`` items with text vectors:
 pick the item maximising ``mmr * relevance - (1 - mmr) * max cosine to the items picked``.
-Then, if the list has no cold item (nobody rated it yet) but a cold candidate scores above the
-candidates' median, the best one takes the last place (``new_slots``): proven items would
+Then, if the list has no cold item (nobody rated it yet) but a cold candidate is among the best
+``2k`` candidates, the best one takes the last place (``new_slots``): proven items would
 otherwise always outrank new ones, which then never get the ratings that would make them warm.
 """
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +51,7 @@ class Blend:
     popularity: float = 0.3
     interest_popularity: float = 0.1  # popularity weight when only a typed interest is known
     interest: float = 1.0  # typed interest (frozen MiniLM similarity)
+    lexical: float = 0.5  # typed interest: idf-weighted share of its words the item contains
     candidates: int = 200  # per source in stage 1
     mmr: float = 0.8  # 1.0 = no diversity
     half_life: float = 20.0  # recency, in the user's own events
@@ -111,6 +114,7 @@ class Request:
 
     profile: np.ndarray | None = None  # in the ``vectors`` space
     interest: np.ndarray | None = None  # in the ``base`` space
+    lexical: np.ndarray | None = None  # dense per-item word-match score of the typed interest
     collab: np.ndarray | None = None  # dense per-item collaborative score
     exclude: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
@@ -132,11 +136,12 @@ def candidates(signals: Signals, request: Request, blend: Blend) -> np.ndarray:
         pools.append(signals.index.search(request.profile[None, :], min(want, n))[1][0])
     if request.interest is not None:
         pools.append(signals.base_index.search(request.interest[None, :], min(want, n))[1][0])
-    if request.collab is not None:
-        nonzero = np.flatnonzero(request.collab > 0)
-        if len(nonzero) > want:
-            nonzero = nonzero[np.argpartition(-request.collab[nonzero], want - 1)[:want]]
-        pools.append(nonzero)
+    for dense in (request.collab, request.lexical):
+        if dense is not None:
+            nonzero = np.flatnonzero(dense > 0)
+            if len(nonzero) > want:
+                nonzero = nonzero[np.argpartition(-dense[nonzero], want - 1)[:want]]
+            pools.append(nonzero)
     pool = np.unique(np.concatenate(pools))
     pool = pool[pool >= 0]
     return np.setdiff1d(pool, request.exclude, assume_unique=False)
@@ -156,6 +161,8 @@ def blend_scores(signals: Signals, request: Request, blend: Blend, pool: np.ndar
         parts["content"], weights["content"] = signals.vectors[pool] @ request.profile, blend.content
     if request.interest is not None:
         parts["interest"], weights["interest"] = signals.base[pool] @ request.interest, blend.interest
+    if request.lexical is not None:
+        parts["lexical"], weights["lexical"] = request.lexical[pool], blend.lexical
     if request.collab is not None:
         parts["collab"], weights["collab"] = request.collab[pool], blend.collab
     if len(parts) == 1:  # nothing personal: popularity alone orders
@@ -184,26 +191,43 @@ def mmr(pool: np.ndarray, relevance: np.ndarray, vectors: np.ndarray, k: int, we
     return np.array(chosen, dtype=np.int64)
 
 
-def reserve_new(pool: np.ndarray, scores: np.ndarray, picked: np.ndarray, cold: np.ndarray, slots: int,
-                k: int) -> np.ndarray:
-    """``picked`` with up to ``slots`` of its last places given to the best cold candidates."""
-    is_cold = cold[pool]
-    need = slots - int(is_cold[picked].sum())
+def reserve_new(top: np.ndarray, picked: np.ndarray, cold: np.ndarray, slots: int, k: int) -> np.ndarray:
+    """``picked`` with up to ``slots`` of its last places given to the best cold items of ``top``
+    (candidate indices, best first; ``cold`` tells which candidates are cold)."""
+    need = slots - int(cold[picked].sum())
     if need <= 0:
         return picked
-    floor, taken = float(np.median(scores)), set(picked.tolist())
-    extra = [int(i) for i in np.argsort(-scores, kind="stable")
-             if is_cold[i] and int(i) not in taken and scores[i] >= floor][:need]
+    taken = set(picked.tolist())
+    extra = [int(i) for i in top if cold[i] and int(i) not in taken][:need]
     if not extra:
         return picked
-    drop = max(0, len(picked) + len(extra) - k)
-    warm_tail = [i for i in picked[::-1] if not is_cold[i]][:drop]
-    kept = [i for i in picked if i not in set(warm_tail)]
-    return np.array(kept + extra, dtype=np.int64)
+    drop = set([int(i) for i in picked[::-1] if not cold[i]][: max(0, len(picked) + len(extra) - k)])
+    return np.array([int(i) for i in picked if int(i) not in drop] + extra, dtype=np.int64)
+
+
+_THREADS: list = []
+
+
+def single_threaded():
+    """A context running BLAS/OpenMP (numpy, faiss) on one thread: one request's work is too small to
+    share, and on a busy machine the extra threads only spin-wait (measured: 50 ms -> 3 ms per search)."""
+    if not _THREADS:
+        try:
+            import faiss  # noqa: F401 - its thread pools must be loaded before they are listed
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            return nullcontext()
+        _THREADS.append(ThreadpoolController())
+    return _THREADS[0].limit(limits=1)
 
 
 def rank(signals: Signals, request: Request, blend: Blend, k: int = 10) -> Ranked:
     """The top ``k`` unseen items for the request, diversified."""
+    with single_threaded():
+        return _rank(signals, request, blend, k)
+
+
+def _rank(signals: Signals, request: Request, blend: Blend, k: int) -> Ranked:
     pool = candidates(signals, request, blend)
     if len(pool) == 0 or k <= 0:
         return Ranked(np.zeros(0, np.int64), np.zeros(0, np.float32), {})
@@ -211,17 +235,17 @@ def rank(signals: Signals, request: Request, blend: Blend, k: int = 10) -> Ranke
     top = np.argsort(-scores, kind="stable")[: max(3 * k, 30)]
     picked = top[mmr(pool[top], scores[top], signals.base, k, blend.mmr)]
     if blend.new_slots > 0 and signals.cold.any():
-        picked = reserve_new(pool, scores, picked, signals.cold, blend.new_slots, k)
+        picked = reserve_new(top[: 2 * k], picked, signals.cold[pool], blend.new_slots, k)
     return Ranked(pool[picked], scores[picked], {name: values[picked] for name, values in parts.items()})
 
 
 def user_request(signals: Signals, history: History | None, blend: Blend, profile: np.ndarray | None = None,
-                 interest: np.ndarray | None = None) -> Request:
+                 interest: np.ndarray | None = None, lexical: np.ndarray | None = None) -> Request:
     """The request for a user: history profile (unless given), collaborative scores, seen items."""
     if history is None or len(history) == 0:
-        return Request(profile, interest)
+        return Request(profile, interest, lexical=lexical)
     weights = event_weights(history, blend.half_life, blend.dislike)
     if profile is None:
         profile = history_profile(signals.vectors, history, blend.half_life, blend.dislike)
     collab = collab_scores(signals.neighbours, history.items, weights)
-    return Request(profile, interest, collab, exclude=history.items)
+    return Request(profile, interest, lexical, collab, exclude=history.items)

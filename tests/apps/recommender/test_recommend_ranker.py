@@ -1,10 +1,11 @@
 """Ranking logic on hand-made vectors: seen items, cold items, dislikes, popularity, MMR."""
 
 import numpy as np
+import pytest
 
 from apps.recommender.collab import collab_scores, interaction_matrix, item_neighbours
 from apps.recommender.evaluation import hide_items, leave_last_out, recall_ndcg, top_k
-from apps.recommender.explain import matched_words, stem
+from apps.recommender.explain import matched_words
 from apps.recommender.profiles import History, event_weights, history_profile, preference, recency
 from apps.recommender.ranker import (
     Blend,
@@ -16,6 +17,7 @@ from apps.recommender.ranker import (
     reserve_new,
     user_request,
 )
+from apps.recommender.words import WordIndex, stem
 
 
 def clusters(n_per=5, dim=16, seed=0):
@@ -140,13 +142,20 @@ def test_matched_words_use_a_light_stemmer():
 
 
 def test_one_place_is_kept_for_a_new_item():
-    pool, scores = np.arange(8), np.array([5, 4, 3, 2.9, 2.8, 0, 0, 0])
-    picked = np.array([0, 1, 2])
+    top = np.array([0, 1, 2, 3, 4])  # candidates, best first (the best 3k)
     cold = np.zeros(8, bool)
-    cold[3] = True  # above the median: takes the last place
-    assert list(reserve_new(pool, scores, picked, cold, 1, k=3)) == [0, 1, 3]
-    assert list(reserve_new(pool, scores, np.array([0, 1]), cold, 1, k=3)) == [0, 1, 3]  # room left: appended
-    assert list(reserve_new(pool, scores, np.array([0, 3, 1]), cold, 1, k=3)) == [0, 3, 1]  # already has one
+    cold[3] = True
+    assert list(reserve_new(top, np.array([0, 1, 2]), cold, 1, k=3)) == [0, 1, 3]
+    assert list(reserve_new(top, np.array([0, 1]), cold, 1, k=3)) == [0, 1, 3]  # room left: appended
+    assert list(reserve_new(top, np.array([0, 3, 1]), cold, 1, k=3)) == [0, 3, 1]  # already has one
     cold[:] = False
-    cold[5] = True  # below the median: not worth a place
-    assert list(reserve_new(pool, scores, picked, cold, 1, k=3)) == [0, 1, 2]
+    cold[6] = True  # not among the best candidates: not worth a place
+    assert list(reserve_new(top, np.array([0, 1, 2]), cold, 1, k=3)) == [0, 1, 2]
+
+
+def test_word_index_weights_rare_words():
+    texts = ["a space opera with a heroine", "a strong heroine in a cosy village", "space station engineers"]
+    index = WordIndex(texts)
+    scores = index.scores("space opera heroine")
+    assert scores.argmax() == 0 and scores[0] == pytest.approx(1.0) and 0 < scores[1] < scores[2] + 0.5
+    assert index.scores("the and of") is None
