@@ -275,9 +275,11 @@ def markdown(r: dict, command: str) -> str:
                      f"{q['search_p50_ms']:.1f} / {q['search_p95_ms']:.1f} ms |")
     lines += [f"| {c['users']} concurrent conversations, p50 / p95 per answer | {c['p50_ms']:.1f} / "
               f"{c['p95_ms']:.1f} ms ({c['answers_per_s']:.1f} answers/s) |", "",
-              f"Thresholds (calibrated on the other halves): answer_confidence {t['answer_confidence']}, "
-              f"answer_margin {t['answer_margin']}, handover_confidence {t['handover_confidence']}, "
-              f"min_similarity {t['min_similarity']}.", "",
+              "Thresholds (calibrated on the other halves, see apps/support/policy.py): "
+              + ", ".join(f"{k} {t[k]}" for k in ("answer_confidence", "answer_margin", "min_similarity",
+                                                   "unsure_similarity", "handover_margin")) + ".", "",
+              "Hand-over precision depends on the mix: the holdout has ~10 in-scope questions per out-of-scope "
+              "one, so each 1% of in-scope questions handed over costs ~0.1 of precision.", "",
               "An answer = intent (LoRA) + query embedding (base) + hybrid search + reply + SQLite writes"
               + "; no generator. Slots (when shipped) are tagged only on hand-over (`[support] slots` default), "
               "so contained answers take two forward passes.", ""]

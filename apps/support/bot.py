@@ -31,13 +31,14 @@ from apps.support.inputs import (
     mostly_unsupported_script,
     smalltalk,
 )
-from apps.support.policy import Thresholds, decide, load_thresholds
+from apps.support.policy import Thresholds, confident, decide, load_thresholds
 from apps.support.search import HybridIndex, stamp
 from apps.support.slots import SlotTagger
 from apps.support.store import SupportStore
 from shared.errors import LorasuiteError
 
 log = logging.getLogger(__name__)
+FOLLOWUP_KEEP = 0.2  # a cue-word follow-up keeps the earlier topic while it has this probability in context
 
 
 class SupportBot:
@@ -45,7 +46,11 @@ class SupportBot:
 
     def __init__(self, config=None, adapter: str | None = None, store: SupportStore | None = None,
                  model: str = "minilm") -> None:
-        section = config.section("support") if config is not None else {}
+        if config is None:
+            from apps.config import load_config
+
+            config = load_config()
+        section = config.section("support")
         self.adapter = adapter or section.get("intent_adapter") or "intent"
         self.model = model
         self.thresholds: Thresholds = load_thresholds(section, Path(self.adapter).name)
@@ -174,10 +179,12 @@ class SupportBot:
         if not preds or not previous.get("intent"):
             return is_followup(text)
         alone, together = preds[0], preds[-1]
-        if is_followup(text):
-            return together.label == previous["intent"] or alone.score < self.thresholds.answer_confidence
-        return (len(text.split()) <= 12 and alone.score < self.thresholds.answer_confidence
-                and together.label == previous["intent"] and similarity >= self.thresholds.min_similarity)
+        sure_alone = confident(self.thresholds, alone.score, alone.margin)
+        if is_followup(text):  # "that"/"it"/"and ...": the earlier topic, unless it has become implausible
+            return (together.label == previous["intent"] or not sure_alone
+                    or together.probs.get(previous["intent"], 0.0) >= FOLLOWUP_KEEP)
+        return (len(text.split()) <= 12 and not sure_alone and together.label == previous["intent"]
+                and similarity >= self.thresholds.min_similarity)
 
     def _followup(self, reply: Reply, index: HybridIndex, topic: str, vector, previous: dict[str, Any],
                   preds: list) -> Reply:

@@ -106,17 +106,19 @@ def fit_answer(feats: Features, gold: list[str], target: float = PRECISION_TARGE
     return best
 
 
-def fit_handover(inscope: Features, oos: Features, ceiling: float,
-                 max_fpr: float = MAX_INSCOPE_HANDOVER) -> tuple[float, float, dict]:
-    """(handover_confidence, min_similarity) maximising OOS recall minus in-scope hand-over rate."""
-    best = (0.0, 0.0, {"j": -1.0})
-    for conf in np.arange(0.0, min(ceiling, 0.9) + 1e-9, 0.01):
-        low_in, low_out = inscope.confidence < conf, oos.confidence < conf
-        for sim in np.arange(0.0, 0.61, 0.01):
-            fpr = float((low_in | (inscope.similarity < sim)).mean())
-            tpr = float((low_out | (oos.similarity < sim)).mean())
-            if fpr <= max_fpr and tpr - fpr > best[2]["j"] + 1e-9:
-                best = (round(float(conf), 2), round(float(sim), 2), {"j": tpr - fpr, "tpr": tpr, "fpr": fpr})
+def fit_handover(inscope: Features, oos: Features, max_fpr: float = MAX_INSCOPE_HANDOVER) -> tuple[float, float, float, dict]:
+    """(min_similarity, unsure_similarity, handover_margin) maximising OOS recall minus in-scope hand-over rate."""
+    best = (0.0, 0.0, 0.0, {"j": -1.0})
+    for low in np.arange(0.0, 0.61, 0.01):
+        floor_in, floor_out = inscope.similarity < low, oos.similarity < low
+        for high in np.arange(low, 0.71, 0.01):
+            near_in, near_out = inscope.similarity < high, oos.similarity < high
+            for margin in np.arange(0.0, 1.0, 0.05):
+                fpr = float((floor_in | (near_in & (inscope.margin < margin))).mean())
+                tpr = float((floor_out | (near_out & (oos.margin < margin))).mean())
+                if fpr <= max_fpr and tpr - fpr > best[3]["j"] + 1e-9:
+                    best = (round(float(low), 2), round(float(high), 2), round(float(margin), 2),
+                            {"j": tpr - fpr, "tpr": tpr, "fpr": fpr})
     return best
 
 
@@ -133,8 +135,8 @@ def calibrate(bot, dev: tuple[list[str], list[str]] | None = None, oos_path: str
     log.info("calibrating on %d in-scope and %d out-of-scope questions", len(texts), len(oos))
     inscope_f, oos_f = measure(bot, texts), measure(bot, oos)
     conf, margin, answer_report = fit_answer(inscope_f, gold)
-    low, sim, handover_report = fit_handover(inscope_f, oos_f, ceiling=conf)
-    thresholds = Thresholds(conf, margin, low, sim, source="calibrated")
+    low, high, unsure_margin, handover_report = fit_handover(inscope_f, oos_f)
+    thresholds = Thresholds(conf, margin, low, high, unsure_margin, source="calibrated")
     report = {"inscope_n": len(texts), "oos_n": len(oos), "article": answer_report, "handover": handover_report,
               "dev_accuracy": float(np.mean([p == g for p, g in zip(inscope_f.predicted, gold, strict=True)]))}
     return thresholds, report

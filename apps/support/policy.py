@@ -1,17 +1,19 @@
 """When the bot answers from the article, composes from passages, or hands over: the thresholds.
 
-Four numbers, all calibrated by ``calibrate.py`` (``lorasuite support calibrate``) on a dev
+Five numbers, all calibrated by ``calibrate.py`` (``lorasuite support calibrate``) on a dev
 split of labelled questions plus the project's out-of-scope questions:
 
 - ``answer_confidence`` / ``answer_margin``: the intent's article answer is given only when the
   calibrated top probability and its margin over the runner-up are both at least these
   (chosen as the loosest pair whose article answers are >= 95% correct on dev);
-- ``handover_confidence``: below this top probability the bot hands over (low confidence);
 - ``min_similarity``: when the best help-centre passage has a lower cosine than this, the
-  question is out of scope and the bot hands over. These two are chosen together to maximise
-  Youden's J (out-of-scope recall minus in-scope hand-over rate) with at most 10% of in-scope
-  questions handed over.
-Between the two bands the reply is composed from the retrieved passages.
+  question is out of scope: hand over;
+- ``unsure_similarity`` / ``handover_margin``: when the best passage is only moderately close
+  (below ``unsure_similarity``) AND the intent margin is below ``handover_margin``, the bot is
+  unsure: hand over (low confidence). The three hand-over numbers are chosen together to
+  maximise Youden's J (out-of-scope recall minus in-scope hand-over rate) with at most 10% of
+  in-scope questions handed over.
+Everything else gets a reply composed from the retrieved passages.
 
 Precedence: ``[support]`` config keys > ``$LORASUITE_HOME/support/thresholds.json`` (written
 by calibrate, per adapter name) > ``data/adapters/support/thresholds.json`` (shipped) > the
@@ -31,21 +33,24 @@ from shared.home import data_dir, state_dir
 
 log = logging.getLogger(__name__)
 CONFIG_KEYS = {"confidence_threshold": "answer_confidence", "margin_threshold": "answer_margin",
-               "handover_threshold": "handover_confidence", "similarity_threshold": "min_similarity"}
+               "similarity_threshold": "min_similarity", "unsure_similarity": "unsure_similarity",
+               "handover_margin": "handover_margin"}
+NUMBERS = ("answer_confidence", "answer_margin", "min_similarity", "unsure_similarity", "handover_margin")
 
 
 @dataclass
 class Thresholds:
     """The four decision thresholds (see the module docstring)."""
 
-    answer_confidence: float = 0.6
-    answer_margin: float = 0.2
-    handover_confidence: float = 0.25
-    min_similarity: float = 0.3
+    answer_confidence: float = 0.2
+    answer_margin: float = 0.5
+    min_similarity: float = 0.33
+    unsure_similarity: float = 0.46
+    handover_margin: float = 0.55
     source: str = "defaults"
 
     def __post_init__(self) -> None:
-        for name in ("answer_confidence", "answer_margin", "handover_confidence", "min_similarity"):
+        for name in NUMBERS:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not -1.0 <= float(value) <= 1.0:
                 raise ValueError(f"threshold {name} must be a number in [-1, 1], got {value!r}")
@@ -107,8 +112,13 @@ def decide(thresholds: Thresholds, confidence: float | None, margin: float | Non
         return "out_of_scope"
     if confidence is None:  # no intent model: retrieval alone decides
         return "passages"
-    if confidence < thresholds.handover_confidence:
+    if similarity < thresholds.unsure_similarity and (margin or 0.0) < thresholds.handover_margin:
         return "low_confidence"
-    if confidence >= thresholds.answer_confidence and (margin or 0.0) >= thresholds.answer_margin:
+    if confident(thresholds, confidence, margin):
         return "article"
     return "passages"
+
+
+def confident(thresholds: Thresholds, confidence: float | None, margin: float | None) -> bool:
+    """Sure enough of the intent to answer with its article."""
+    return (confidence or 0.0) >= thresholds.answer_confidence and (margin or 0.0) >= thresholds.answer_margin

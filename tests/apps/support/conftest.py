@@ -13,7 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support_kb import EXAMPLES, write_kb
+from support_kb import EXAMPLES, TEST_THRESHOLDS, write_kb
+
+
+@pytest.fixture(autouse=True)
+def support_config(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(TEST_THRESHOLDS)
+    monkeypatch.setenv("LORASUITE_CONFIG", str(path))
+    return path
 
 
 @pytest.fixture
@@ -71,10 +79,12 @@ def proto_intent(tmp_path_factory, minilm) -> Path:
 @pytest.fixture
 def bot(index_home, proto_intent):
     """A SupportBot on the micro help centre and the prototype intent adapter (no slot tagging: faster)."""
-    from apps.config import Config
+    from apps.config import load_config
     from apps.support.bot import SupportBot
 
-    return SupportBot(Config({"support": {"slots": False}}), adapter=str(proto_intent))
+    config = load_config()
+    config.values["support"]["slots"] = "off"
+    return SupportBot(config, adapter=str(proto_intent))
 
 
 @pytest.fixture

@@ -81,3 +81,25 @@ def write_kb(folder: Path) -> Path:
         (folder / f"{intent}.md").write_text(text, encoding="utf-8")
     (folder / "policy_security.md").write_text(POLICY, encoding="utf-8")
     return folder
+
+
+# The prototype adapter's probabilities are softer than a trained one's: the tests pin their own
+# thresholds (through the config file every bot reads) instead of the ones calibrated for the shipped adapter.
+TEST_THRESHOLDS = """[support]
+confidence_threshold = 0.5
+margin_threshold = 0.2
+similarity_threshold = 0.3
+unsure_similarity = 0.0
+handover_margin = 0.0
+"""
+
+
+def pinned_config(**support):
+    """A Config with the test thresholds plus the given ``[support]`` keys."""
+    import tomllib
+
+    from apps.config import Config
+
+    values = tomllib.loads(TEST_THRESHOLDS)
+    values["support"].update(support)
+    return Config(values)

@@ -6,8 +6,8 @@ import json
 import shutil
 
 import pytest
+from support_kb import pinned_config
 
-from apps.config import Config
 from apps.support.bot import SupportBot
 from shared.errors import LorasuiteError
 
@@ -61,15 +61,13 @@ def test_out_of_scope_question_hands_over(bot):
 
 
 def test_low_confidence_hands_over(index_home, proto_intent):
-    config = Config({"support": {"handover_threshold": 0.99, "confidence_threshold": 0.995,
-                                 "similarity_threshold": 0.0}})
+    config = pinned_config(**{"unsure_similarity": 0.99, "handover_margin": 1.0, "similarity_threshold": 0.0})
     reply = SupportBot(config, adapter=str(proto_intent)).ask("is the fee for that high")
     assert reply.escalate and reply.reason == "low_confidence"
 
 
 def test_middle_band_composes_from_passages(index_home, proto_intent):
-    config = Config({"support": {"handover_threshold": 0.0, "confidence_threshold": 0.999,
-                                 "similarity_threshold": 0.0}})
+    config = pinned_config(**{"handover_margin": 0.0, "confidence_threshold": 0.999, "similarity_threshold": 0.0})
     reply = SupportBot(config, adapter=str(proto_intent)).ask("I lost my card")
     assert reply.reason == "passages" and not reply.escalate
     assert reply.answer.startswith("Here is what I found") and len(reply.sources) == 2
@@ -151,7 +149,7 @@ def _stand_in_tagger(backbone, monkeypatch, bot):
 
 def test_slots_always_mode_tags_every_message(index_home, proto_intent, minilm, monkeypatch):
     """Wiring with a stand-in tagger (the shipped one is exercised below when present)."""
-    bot = SupportBot(Config({"support": {"slots": "always"}}), adapter=str(proto_intent))
+    bot = SupportBot(pinned_config(**{"slots": "always"}), adapter=str(proto_intent))
     found = _stand_in_tagger(minilm, monkeypatch, bot)
     reply = bot.ask("I was charged £20 twice at Tesco")
     assert reply.slots == found and not reply.escalate
@@ -186,7 +184,7 @@ def test_shipped_slot_tagger_extracts_amounts_and_merchants(index_home, proto_in
         adapters.find("support", "slots")
     except LorasuiteError:
         pytest.skip("data/adapters/support/slots is not shipped yet")
-    tagging = SupportBot(Config({"support": {"slots": "always"}}), adapter=str(proto_intent))
+    tagging = SupportBot(pinned_config(**{"slots": "always"}), adapter=str(proto_intent))
     reply = tagging.ask("I was charged 20 euros twice at Tesco yesterday")
     found = {(s["type"], s["text"]) for s in reply.slots}
     assert {("AMOUNT", "20"), ("CURRENCY", "euros"), ("MERCHANT", "Tesco")} <= found

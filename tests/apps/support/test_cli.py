@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from support_kb import pinned_config
+
 from apps.cli import main
 
 KEYS = ["text", "intent", "confidence", "answer", "sources", "escalate"]
@@ -79,12 +81,11 @@ def test_train_verb_saves_an_adapter(tiny_bert, tmp_path, capsys):
 
 
 def test_start_ingests_the_configured_help_centre_once(kb_dir, proto_intent, minilm):
-    from apps.config import Config
     from apps.support import bot as bot_module
     from apps.support import start
     from apps.support.search import HybridIndex, index_dir
 
-    config = Config({"support": {"kb_paths": [str(kb_dir)], "intent_adapter": str(proto_intent)}})
+    config = pinned_config(**{"kb_paths": [str(kb_dir)], "intent_adapter": str(proto_intent)})
     bot_module._BOTS.clear()
     try:
         assert start(config) == []
@@ -96,10 +97,12 @@ def test_start_ingests_the_configured_help_centre_once(kb_dir, proto_intent, min
         bot_module._BOTS.clear()
 
 
-def test_calibrate_verb_saves_thresholds_the_bot_then_uses(index_home, proto_intent, tmp_path, capsys):
+def test_calibrate_verb_saves_thresholds_the_bot_then_uses(index_home, proto_intent, tmp_path, capsys, monkeypatch):
     from support_kb import EXAMPLES
 
     from apps.support.bot import SupportBot
+
+    monkeypatch.setenv("LORASUITE_CONFIG", str(tmp_path / "none.toml"))  # no config keys to win over the file
 
     dev = tmp_path / "dev.csv"
     dev.write_text("text,category\n" + "".join(f"{t},{label}\n" for label, texts in EXAMPLES.items() for t in texts))

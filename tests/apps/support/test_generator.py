@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from support_kb import pinned_config
 
-from apps.config import Config
 from apps.support.bot import SupportBot
 from apps.support.generator import REFUSAL, Generator, build_prompt, train_generator, training_pairs
 from apps.support.search import HybridIndex
@@ -52,8 +52,8 @@ def test_train_generator_on_tiny_causal_and_generate(index_home, tiny_causal):
 
 
 def test_bot_with_generator_on_still_stores_an_answer(index_home, proto_intent, tiny_causal):
-    config = Config({"support": {"generator": "on", "generator_model": tiny_causal, "generator_max_tokens": 6,
-                                 "handover_threshold": 0.0, "confidence_threshold": 0.999}})
+    config = pinned_config(**{"generator": "on", "generator_model": tiny_causal, "generator_max_tokens": 6,
+                                 "handover_margin": 0.0, "confidence_threshold": 0.999})
     bot = SupportBot(config, adapter=str(proto_intent))
     reply = bot.ask("I lost my card")
     assert reply.reason == "passages" and reply.answer.strip() and reply.sources

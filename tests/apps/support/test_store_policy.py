@@ -83,18 +83,26 @@ def test_analytics_summary():
 
 
 def test_decide_bands():
-    t = Thresholds(answer_confidence=0.7, answer_margin=0.2, handover_confidence=0.3, min_similarity=0.35)
+    t = Thresholds(answer_confidence=0.7, answer_margin=0.2, min_similarity=0.3, unsure_similarity=0.45,
+                   handover_margin=0.5)
     assert decide(t, 0.9, 0.5, 0.6) == "article"
     assert decide(t, 0.9, 0.1, 0.6) == "passages"  # sure, but the runner-up is close
     assert decide(t, 0.5, 0.4, 0.6) == "passages"
-    assert decide(t, 0.2, 0.1, 0.6) == "low_confidence"
+    assert decide(t, 0.5, 0.4, 0.4) == "low_confidence"  # only moderately close AND unsure
+    assert decide(t, 0.9, 0.8, 0.4) == "article"  # moderately close but sure
     assert decide(t, 0.99, 0.9, 0.2) == "out_of_scope"
     assert decide(t, None, None, 0.6) == "passages" and decide(t, None, None, None) == "out_of_scope"
 
 
-def test_threshold_precedence_config_over_file_over_defaults():
+def test_threshold_precedence_config_over_file_over_defaults(tmp_path, monkeypatch):
+    from apps.support import policy
+
+    shipped = tmp_path / "shipped.json"
+    monkeypatch.setattr(policy, "files", lambda: [policy.state_dir("support") / "thresholds.json", shipped])
     assert load_thresholds({}, "intent").source == "defaults"
-    path = save_thresholds("intent", Thresholds(0.8, 0.3, 0.2, 0.25))
+    shipped.write_text(json.dumps({"intent": {"min_similarity": 0.2}}))
+    assert load_thresholds({}, "intent").min_similarity == 0.2
+    path = save_thresholds("intent", Thresholds(0.8, 0.3, 0.25, 0.4, 0.5))
     loaded = load_thresholds({}, "intent")
     assert (loaded.answer_confidence, loaded.source) == (0.8, str(path))
     assert json.loads(path.read_text())["intent"]["min_similarity"] == 0.25
@@ -117,7 +125,11 @@ def test_calibration_picks_sensible_thresholds():
     answer_conf, margin, report = fit_answer(inscope, gold, target=0.95)
     chosen = (conf >= answer_conf) & (conf / 2 >= margin)
     assert report["precision"] >= 0.95 and np.mean(right[chosen]) >= 0.95 and 0.8 <= answer_conf < 1.0
-    low, sim, hand = fit_handover(inscope, oos, ceiling=answer_conf)
-    assert hand["fpr"] <= 0.10 and hand["tpr"] > 0.5 and 0.3 <= sim <= 0.4
+    low, high, unsure, hand = fit_handover(inscope, oos)
+    assert hand["fpr"] <= 0.10 and hand["tpr"] > 0.8 and low <= high <= 0.5
+    sims_in, sims_out = inscope.similarity, oos.similarity
+    flagged_in = (sims_in < low) | ((sims_in < high) & (inscope.margin < unsure))
+    flagged_out = (sims_out < low) | ((sims_out < high) & (oos.margin < unsure))
+    assert flagged_in.mean() == pytest.approx(hand["fpr"]) and flagged_out.mean() == pytest.approx(hand["tpr"])
     cal, hold = halves(10)
     assert len(cal) == 5 and not set(cal) & set(hold)
