@@ -71,8 +71,15 @@ def parse_apps(value: str) -> list[str]:
 
 
 def _hook(spec: AppSpec, name: str):
-    module = importlib.import_module(spec.package)
-    return getattr(module, name, None)
+    """``start`` / ``stop`` / ``scheduler_alive`` from the app package, else from its ``service`` module."""
+    for module_name in (spec.package, f"{spec.package}.service"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        if hasattr(module, name):
+            return getattr(module, name)
+    return None
 
 
 def boot(state: SuiteState, config: Config) -> None:
