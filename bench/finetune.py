@@ -195,8 +195,30 @@ def throughput(args) -> list[dict]:
     return rows
 
 
+SHIPPED = {"twitter": ("sentiment", "finance"), "banking77": ("support", "intent")}
+
+
+def shipped_rows() -> list[dict]:
+    """The shipped adapters, trained on the full 80% train split of the same data (their meta.json)."""
+    from shared import adapters
+    from shared.home import data_dir
+
+    rows = []
+    for dataset, (app, name) in SHIPPED.items():
+        path = data_dir("adapters", app, name)
+        if (path / "meta.json").exists():
+            meta = adapters.read_meta(path)
+            rows.append({"dataset": dataset, "method": f"lora: shipped {app}/{name}, full split, "
+                         f"{meta['settings']['epochs']} epoch(s)", "accuracy": meta["metrics"]["dev_accuracy"],
+                         "macro_f1": meta["metrics"]["dev_macro_f1"], "seconds": meta["train_seconds"],
+                         "trainable": meta["trainable_params"], "size_bytes": adapters.size_bytes(path),
+                         "peak_rss_mb": float("nan"), "n_train": None})
+    return rows
+
+
 def write_table(rows: list[dict], speed: list[dict], args) -> None:
     RESULTS.mkdir(exist_ok=True)
+    rows = [r for r in rows if not str(r.get("method", "")).startswith("lora: shipped")] + shipped_rows()
     lines = [f"# Fine-tuning benchmark\n\nCommand: `{' '.join(['.venv/bin/python', 'bench/finetune.py'] + sys.argv[1:])}`  ",
              f"Train subset: {args.train_limit or 'all'} rows per data set (stratified, seed 42); dev: the full fixed dev split; "
              f"{args.epochs} epochs for LoRA and full FT; SetFit {args.setfit_steps} contrastive steps. 2 CPU cores, no GPU.\n",
@@ -206,7 +228,7 @@ def write_table(rows: list[dict], speed: list[dict], args) -> None:
         if "error" in r:
             lines.append(f"| {r['dataset']} | {r['method']} | error: {r['error'][:80]} | | | | | |")
             continue
-        lines.append(f"| {r['dataset']} | {r['method']} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['seconds']:.0f} | "
+        lines.append(f"| {r['dataset']} (n_train={r.get('n_train') or 'full'}) | {r['method']} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['seconds']:.0f} | "
                      f"{r['trainable']:,} | {r['size_bytes'] / 1e6:.2f} MB | {r['peak_rss_mb']:.0f} |")
     lines += ["", "## Inference throughput (1,000 Twitter dev headlines)", "", "| path | sentences/s | note |", "|---|---|---|"]
     lines += [f"| {s['path']} | {s.get('sentences_per_s', 0):.0f} | {s.get('note', '')} |" for s in speed]
@@ -225,6 +247,7 @@ def main() -> None:
     parser.add_argument("--setfit-steps", type=int, default=150)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--throughput-only", action="store_true", help="re-measure speed, keep the last table's rows")
+    parser.add_argument("--append", action="store_true", help="add these rows to the last table's rows")
     args = parser.parse_args()
     if args.throughput_only:
         rows = json.loads((RESULTS / "finetune.json").read_text())["rows"]
@@ -233,7 +256,7 @@ def main() -> None:
     if args.one:
         print("RESULT " + json.dumps(run_one(*args.one.split(":"), args)))
         return
-    rows = []
+    rows = json.loads((RESULTS / "finetune.json").read_text())["rows"] if args.append else []
     for dataset in args.datasets.split(","):
         for method in args.methods.split(","):
             cmd = [sys.executable, __file__, "--one", f"{dataset}:{method}"] + sys.argv[1:]
