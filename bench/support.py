@@ -211,7 +211,6 @@ def run(args: argparse.Namespace) -> dict:
     from apps.support.bot import SupportBot
     from apps.support.calibrate import calibrate, halves, read_oos
     from apps.support.ingest import ingest
-    from apps.support.policy import save_thresholds
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -239,13 +238,14 @@ def run(args: argparse.Namespace) -> dict:
     live.thresholds = thresholds
     result["slots_tagged"] = live.slots_key() is not None
     result["latency"], result["concurrent"] = scale_runs(live, questions)
-    if args.write_thresholds:
-        import shutil
-
+    if args.write_thresholds:  # the shipped defaults for this adapter name
+        from shared.atomic import write_text
         from shared.home import data_dir
 
-        path = save_thresholds(Path(args.adapter).name, thresholds, {"calibration": cal})
-        shutil.copy(path, data_dir("adapters", "support", "thresholds.json"))
+        entry = {k: v for k, v in thresholds.to_dict().items() if k != "source"}
+        entry.update(calibrated_by="python bench/support.py --write-thresholds", calibration=cal)
+        write_text(data_dir("adapters", "support", "thresholds.json"),
+                   json.dumps({Path(args.adapter).name: entry}, indent=2) + "\n")
     return result
 
 
