@@ -16,3 +16,21 @@ Modules are named for what they own:
 
 Run ``lorasuite recommend --help``; the page is served by ``lorasuite serve`` at /recommend.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def start(config: Any = None) -> list[str]:
+    """Launcher hook: the demo books on a fresh home, the item index built (see service.start)."""
+    from apps.recommender.service import start as start_service
+
+    return start_service(config)
+
+
+def stop() -> None:
+    """Launcher hook: drop the cached engines."""
+    from apps.recommender.service import stop as stop_service
+
+    stop_service()

@@ -83,9 +83,11 @@ class Engine:
         self.positions = {item.item_id: i for i, item in enumerate(self.items)}
         self.texts = [embed_text(item) for item in self.items]
         self.words = WordIndex(self.texts)
-        self.adapter = adapter
+        self.adapter, meta = adapter, {}
         if adapter:
-            model = adapters.read_meta(adapters.find(APP, adapter)).get("base_model", model)
+            meta = adapters.read_meta(adapters.find(APP, adapter))
+            model = meta.get("base_model", model)
+        self.min_pref = float(meta.get("min_pref", 0.4))  # what counted as liked when the adapter was trained
         self.backbone = get_backbone(model)
         self.key = self.backbone.load(APP, adapter) if adapter else None
         base = item_vectors(snapshot, self.backbone, None, self.texts)
@@ -107,7 +109,7 @@ class Engine:
         means = [history_profile(self.signals.vectors, h, s.half_life, s.dislike) for h in users]
         if self.key is None or s.query_share <= 0:
             return means
-        queries = [history_query([self.items[i].title for i in h.liked()]) for h in users]
+        queries = [history_query([self.items[i].title for i in h.items[h.prefs >= self.min_pref]]) for h in users]
         todo = [i for i, q in enumerate(queries) if q]
         encoded = self.backbone.encode([queries[i] for i in todo], adapter=self.key) if todo else []
         out = list(means)

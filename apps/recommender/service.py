@@ -26,9 +26,12 @@ log = logging.getLogger(__name__)
 DEFAULT_ADAPTER = "next-item"
 _ENGINES: dict[tuple[str, str, str | None], Engine] = {}
 _LOCK = threading.RLock()
+_CONFIG: list = []  # the Config the launcher gave start(), else the config file is read
 
 
 def _config() -> dict[str, Any]:
+    if _CONFIG:
+        return _CONFIG[0].section("recommender")
     from apps.config import load_config
 
     return load_config().section("recommender")
@@ -44,6 +47,8 @@ def resolve_adapter(adapter: str | None = "default") -> str | None:
         adapters.find(APP, adapter)  # raises with the list of known adapters
         return adapter
     name = _config().get("adapter", DEFAULT_ADAPTER)
+    if name in (None, "", "none"):
+        return None
     try:
         adapters.find(APP, name)
         return name
@@ -109,12 +114,19 @@ def load_demo(store: Store | None = None, force: bool = False) -> list:
     return import_files(items=items, interactions=interactions if interactions.exists() else None, store=store)
 
 
-def start(config: Any = None) -> None:
-    """Launcher hook: demo books on a fresh home, then the engine (item index) built and cached."""
-    store = Store()
+def start(config: Any = None) -> list[str]:
+    """Launcher hook: demo books on a fresh home, then the engine (item index) built and cached.
+    Returns notices for the landing page (import problems, a missing adapter)."""
+    _CONFIG[:] = [config] if config is not None and hasattr(config, "section") else []
+    store, notices = Store(), []
     for report in load_demo(store):
         log.info("%s", report.summary())
-    get_engine(store=store)
+        if report.problems:
+            notices.append(report.summary(show=3))
+    engine = get_engine(store=store)
+    if engine.key is None:
+        notices.append("no recommender adapter found: ranking with the frozen MiniLM")
+    return notices
 
 
 def stop() -> None:

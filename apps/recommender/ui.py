@@ -147,13 +147,15 @@ def build() -> gr.Blocks:
                         for _col in range(2):
                             with gr.Column(visible=False) as group:
                                 slots.append(gr.HTML())
-                                with gr.Row():
-                                    buttons.append((gr.Button("👍", size="sm"), gr.Button("👎", size="sm"),
-                                                    gr.Button("more like this", size="sm")))
+                                with gr.Row(equal_height=True):
+                                    buttons.append((gr.Button("👍 like", size="sm", min_width=70),
+                                                    gr.Button("👎 dislike", size="sm", min_width=70),
+                                                    gr.Button("more like this", size="sm", min_width=110)))
                             groups.append(group)
         outputs = [heading, status, history, shown, session, *slots, *groups]
-        for trigger in (go.click, interest.submit, user.change):
+        for trigger in (go.click, interest.submit):
             trigger(_guard(recommend), [user, interest, session], outputs)
+        user.change(_guard(lambda u, t: recommend(u, t, [])), [user, interest], outputs)  # new reader: new session
         for i, (up, down, more) in enumerate(buttons):
             up.click(_guard(lambda u, t, s, sh, i=i: feedback(i, True, u, t, s, sh)),
                      [user, interest, session, shown], outputs)

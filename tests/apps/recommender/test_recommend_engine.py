@@ -85,3 +85,21 @@ def test_empty_catalogue_is_a_clear_error():
     service.stop()
     with pytest.raises(LorasuiteError, match="no items imported yet"):
         get_engine("none")
+
+
+def test_start_loads_the_demo_books_once(minilm):
+    from apps.config import Config
+    from apps.recommender import start, stop
+    from apps.recommender.store import Store
+
+    stop()
+    notices = start(Config({"recommender": {"adapter": "none"}}))
+    assert notices == ["no recommender adapter found: ranking with the frozen MiniLM"]
+    store = Store()
+    assert store.count("items") == 260 and store.count("interactions") == 2903
+    assert start(Config({"recommender": {"adapter": "none"}})) == notices  # idempotent, nothing re-imported
+    assert store.count("interactions") == 2903 and store.count("imports") == 2
+    cards = get_engine().for_user("u001", k=5)
+    assert len(cards) == 5 and all(c.reason for c in cards)
+    stop()
+    service._CONFIG.clear()
