@@ -196,7 +196,8 @@ class Backbone:
 
         from shared.causal import format_prompt
 
-        ids = self.tokenizer(format_prompt(self.tokenizer, prompt, system), return_tensors="pt")
+        encoded = self.tokenizer(format_prompt(self.tokenizer, prompt, system), return_tensors="pt")
+        ids = {k: encoded[k] for k in ("input_ids", "attention_mask")}  # causal LMs take no token_type_ids
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         errors: list[BaseException] = []
 
