@@ -2,6 +2,7 @@
 # Start Debian's PostgreSQL and create the test database; prints the URL for LORASUITE_TEST_PG_URL.
 # Idempotent: safe to run when the cluster is already up or the role/database already exist.
 set -euo pipefail
+exec 3>&1 1>&2  # everything but the URL goes to stderr
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
@@ -13,4 +14,4 @@ su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='lorasuite'\""
   su postgres -c "psql -qc \"CREATE ROLE lorasuite LOGIN SUPERUSER PASSWORD 'lorasuite'\""
 su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='lorasuite_test'\"" | grep -q 1 ||
   su postgres -c "createdb -O lorasuite lorasuite_test"
-echo "postgresql+psycopg://lorasuite:lorasuite@127.0.0.1:5432/lorasuite_test"
+echo "postgresql+psycopg://lorasuite:lorasuite@127.0.0.1:5432/lorasuite_test" >&3
