@@ -220,8 +220,9 @@ def write_table(rows: list[dict], speed: list[dict], args) -> None:
     RESULTS.mkdir(exist_ok=True)
     rows = [r for r in rows if not str(r.get("method", "")).startswith("lora: shipped")] + shipped_rows()
     lines = [f"# Fine-tuning benchmark\n\nCommand: `{' '.join(['.venv/bin/python', 'bench/finetune.py'] + sys.argv[1:])}`  ",
-             f"Train subset: {args.train_limit or 'all'} rows per data set (stratified, seed 42); dev: the full fixed dev split; "
-             f"{args.epochs} epochs for LoRA and full FT; SetFit {args.setfit_steps} contrastive steps. 2 CPU cores, no GPU.\n",
+             "Train rows per cell: `n_train` (a stratified seed-42 sample, or the full 80% split); dev: the full fixed "
+             f"dev split; {args.epochs} epochs for LoRA and full FT; SetFit {args.setfit_steps} contrastive steps. "
+             "2 CPU cores shared with other jobs (load average ~10), no GPU: times are inflated accordingly.\n",
              "| data set | method | accuracy | macro-F1 | train s | trainable params | size | peak RSS MB |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
