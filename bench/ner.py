@@ -122,8 +122,9 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def markdown(rows: list[dict], notes: dict[str, str], args: argparse.Namespace, seconds: float) -> str:
-    command = " ".join([".venv/bin/python bench/ner.py"] + sys.argv[1:])
+def markdown(rows: list[dict], notes: dict[str, str], args: argparse.Namespace, seconds: float,
+             argv: list[str]) -> str:
+    command = " ".join([".venv/bin/python bench/ner.py"] + argv)
     lora = next((r for r in rows if r["method"] == "lora"), None)
     recipe = (f"LoRA r={lora['settings']['r']} alpha={lora['settings']['alpha']} on {lora['settings']['target_modules']}, "
               f"lr {lora['lr']}" if lora else "")
@@ -133,6 +134,8 @@ def markdown(rows: list[dict], notes: dict[str, str], args: argparse.Namespace, 
         if "lora" in by and "full" in by:
             gaps.append(f"- {name}: LoRA - full = {100 * (by['lora']['f1'] - by['full']['f1']):+.1f} F1 points")
     probes = "\n".join(f"| {c} | {f:.3f} |" for c, f in PROBES)
+    conll = {r["method"]: r["f1"] for r in rows if r["set"] == "conll2003"}
+    gap = ", ".join(f"{95 - 100 * f:.0f} points ({m})" for m, f in conll.items()) or "n/a (no conll2003 row)"
     per_type = "\n".join(f"- {r['set']} / {r['method']}: " + ", ".join(f"{k} {v:.3f}" for k, v in r["per_type_f1"].items())
                          for r in rows)
     return f"""# NER: LoRA vs full fine-tuning on MiniLM (entity-level F1)
@@ -164,10 +167,12 @@ How the LoRA recipe was chosen (measured before this run, same code: 600 CoNLL t
 |---|---|
 {probes}
 
-Published anchor: {ANCHOR}. These rows are NOT comparable to it as they stand: the train
-sets are subsampled for a CPU budget, training is {args.epochs} epochs, and MiniLM is uncased
-(capitalisation, the strongest NER cue in newswire, is invisible to it), with 1/5 of BERT-base's
-parameters. The gap to ~92 is reported as measured, not explained away.
+Published anchor: {ANCHOR}. We score on valid.txt (= eng.testa, the dev split), where
+BERT-base sits near 95, so the measured gap on the same split is about {gap}. Where it comes
+from (named, not isolated here): 1k of the 14k training sentences and 3 epochs for the CPU budget
+(see the data-size row in ner_conll3000.md when present); MiniLM is uncased, so capitalisation,
+the strongest NER cue in newswire, is invisible to it; it has 1/5 of BERT-base's parameters and
+6 layers instead of 12; sentence-level input without document context.
 """
 
 
@@ -182,7 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--model", default="minilm")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "ner"))
+    parser.add_argument("--render", action="store_true", help="only rewrite OUT.md from OUT.json (no training)")
     args = parser.parse_args(argv)
+    if args.render:
+        return render(Path(args.out), parser)
     if not DATA.exists():
         print(f"no data at {DATA}: this bench needs ../shared/data/ner", file=sys.stderr)
         return 2
@@ -202,10 +210,21 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - start
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(markdown(rows, {k: v[2] for k, v in sets.items()}, args, seconds))
-    out.with_suffix(".json").write_text(json.dumps({"argv": sys.argv[1:], "seconds": seconds, "rows": rows}, indent=2))
+    notes = {k: v[2] for k, v in sets.items()}
+    out.with_suffix(".md").write_text(markdown(rows, notes, args, seconds, sys.argv[1:]))
+    out.with_suffix(".json").write_text(json.dumps({"argv": sys.argv[1:], "seconds": seconds, "notes": notes,
+                                                    "rows": rows}, indent=2))
     print(table(rows))
     print(f"wrote {out.with_suffix('.md')} ({seconds / 60:.1f} min)")
+    return 0
+
+
+def render(out: Path, parser: argparse.ArgumentParser) -> int:
+    """Rewrite the markdown of a finished run from its JSON (after a change to the text)."""
+    saved = json.loads(out.with_suffix(".json").read_text())
+    args = parser.parse_args(saved["argv"])
+    out.with_suffix(".md").write_text(markdown(saved["rows"], saved["notes"], args, saved["seconds"], saved["argv"]))
+    print(f"wrote {out.with_suffix('.md')}")
     return 0
 
 
