@@ -28,6 +28,7 @@ from shared.home import db_url
 
 log = logging.getLogger(__name__)
 
+_MIGRATE_LOCK = threading.Lock()  # one migrating thread per process; other processes: see migrate()
 _PK = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}
 
 
@@ -63,7 +64,6 @@ class Database:
         self.url = url or db_url()
         self.engine: Engine = create_engine(self.url, future=True, pool_pre_ping=True)
         self.dialect = self.engine.dialect.name
-        self._migrate_lock = threading.Lock()
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
@@ -96,22 +96,33 @@ class Database:
             return False
 
     def migrate(self, app: str, migrations: Sequence[str]) -> int:
-        """Apply the app's migrations not yet applied; returns how many ran."""
-        with self._migrate_lock, self.transaction() as tx:
-            tx.execute("CREATE TABLE IF NOT EXISTS _migrations (app TEXT NOT NULL, version INTEGER NOT NULL, "
-                       "PRIMARY KEY (app, version))")
-        done = {r["version"] for r in self.query("SELECT version FROM _migrations WHERE app = :a", {"a": app})}
-        ran = 0
-        for version, sql in enumerate(migrations, start=1):
-            if version in done:
-                continue
-            with self._migrate_lock, self.transaction() as tx:
-                for statement in _statements(sql.replace("{pk}", _PK[self.dialect])):
-                    tx.execute(statement)
-                tx.execute("INSERT INTO _migrations (app, version) VALUES (:a, :v)", {"a": app, "v": version})
-            log.info("applied migration %s/%d", app, version)
-            ran += 1
-        return ran
+        """Apply the app's migrations not yet applied; returns how many ran.
+
+        Safe when several threads, stores or replicas migrate at once: each version is checked and
+        applied inside one write transaction (SQLite's BEGIN IMMEDIATE write lock, PostgreSQL's
+        transaction-scoped advisory lock), so exactly one of them runs it."""
+        with _MIGRATE_LOCK:
+            with self.transaction() as tx:
+                tx.execute("CREATE TABLE IF NOT EXISTS _migrations (app TEXT NOT NULL, version INTEGER NOT NULL, "
+                           "PRIMARY KEY (app, version))")
+            done = {r["version"] for r in self.query("SELECT version FROM _migrations WHERE app = :a", {"a": app})}
+            ran = 0
+            for version, sql in enumerate(migrations, start=1):
+                if version not in done and self._apply(app, version, sql):
+                    ran += 1
+            return ran
+
+    def _apply(self, app: str, version: int, sql: str) -> bool:
+        with self.transaction() as tx:
+            if self.dialect == "postgresql":
+                tx.execute("SELECT pg_advisory_xact_lock(:key)", {"key": 7_342_001})
+            if tx.scalar("SELECT 1 FROM _migrations WHERE app = :a AND version = :v", {"a": app, "v": version}):
+                return False  # another process got there first
+            for statement in _statements(sql.replace("{pk}", _PK[self.dialect])):
+                tx.execute(statement)
+            tx.execute("INSERT INTO _migrations (app, version) VALUES (:a, :v)", {"a": app, "v": version})
+        log.info("applied migration %s/%d", app, version)
+        return True
 
     def close(self) -> None:
         self.engine.dispose()

@@ -51,3 +51,22 @@ def test_concurrent_writers_lose_nothing():
     for t in threads:
         t.join()
     assert db.scalar("SELECT count(*) FROM demo_items") == 150
+
+
+def test_concurrent_migrations_from_many_stores_apply_each_version_once():
+    """Several stores (as threads of one server or replicas would) migrating at once: no duplicate DDL."""
+    migrations = MIGRATIONS + ["ALTER TABLE demo_items ADD COLUMN tagged INTEGER"]
+    errors, counts = [], []
+
+    def run():
+        try:
+            counts.append(Database().migrate("demo", migrations))
+        except Exception as err:  # noqa: BLE001 - collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and sum(counts) == 3
