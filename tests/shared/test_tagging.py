@@ -134,3 +134,11 @@ def test_tag_predictions_survive_save_and_load_through_the_backbone(trained, tin
         backbone.classify(["x"], key)
     with pytest.raises(LorasuiteError, match="not a loaded token tagger"):
         backbone.tag(["x"], "ner__missing")
+
+
+def test_shipped_tag_adapters_find_entities_with_the_real_minilm(minilm):
+    texts = ["Goldman Sachs downgrades Boeing, says Reuters", "I paid £20.50 at Tesco yesterday with my Visa card"]
+    orgs = minilm.tag(texts[:1], minilm.load("ner", "orgs"))[0]
+    assert {e["text"] for e in orgs} >= {"Goldman Sachs", "Boeing"} and {e["type"] for e in orgs} == {"ORG"}
+    slots = {e["type"]: e["text"] for e in minilm.tag(texts[1:], minilm.load("support", "slots"))[0]}
+    assert slots == {"AMOUNT": "£20.50", "MERCHANT": "Tesco", "DATE": "yesterday", "CARD_TYPE": "Visa card"}
