@@ -89,28 +89,27 @@ def load_tokenizer(ref: ModelRef):
         raise ModelNotFoundError(f"cannot load the tokenizer of {ref.name} from {ref.location}: {err}") from err
 
 
+def _load(auto_class, ref: ModelRef):
+    set_offline_default()
+    try:
+        model = auto_class.from_pretrained(ref.location, gguf_file=ref.gguf_file)
+    except OSError as err:
+        raise ModelNotFoundError(f"cannot load {ref.name} from {ref.location}: {err}") from err
+    return model.eval()
+
+
 def load_encoder(ref: ModelRef):
     """The bare encoder (e.g. BertModel) in eval mode."""
     from transformers import AutoModel
 
-    set_offline_default()
-    try:
-        model = AutoModel.from_pretrained(ref.location, gguf_file=ref.gguf_file)
-    except OSError as err:
-        raise ModelNotFoundError(f"cannot load {ref.name} from {ref.location}: {err}") from err
-    return model.eval()
+    return _load(AutoModel, ref)
 
 
 def load_causal_lm(ref: ModelRef):
     """A causal LM (SmolLM2 from GGUF is dequantised to float32 by transformers)."""
     from transformers import AutoModelForCausalLM
 
-    set_offline_default()
-    try:
-        model = AutoModelForCausalLM.from_pretrained(ref.location, gguf_file=ref.gguf_file)
-    except OSError as err:
-        raise ModelNotFoundError(f"cannot load {ref.name} from {ref.location}: {err}") from err
-    return model.eval()
+    return _load(AutoModelForCausalLM, ref)
 
 
 def pooling_mode(ref: ModelRef) -> str:
