@@ -1,6 +1,7 @@
 """``lorasuite train ner`` / ``eval ner`` / ``ner tag``: token-tagging adapters from the command line.
 
     lorasuite train ner --data train.conll --name orgs [--dev dev.conll] [--app ner]
+                                  # thousands of sentences: add --lr 3e-4 (see bench/results/ner.md)
     lorasuite eval ner --name orgs --data test.conll          # entity-level P/R/F1 per type
     lorasuite ner tag --input headlines.csv --output entities.jsonl [--adapter ner/orgs]
     lorasuite ner tag --input test.conll --output test.pred.conll   # tag appended as last column
@@ -146,7 +147,9 @@ def register(commands) -> None:
     from apps.cli import add_settings_args
 
     files = "CoNLL columns (token first, tag last) or JSONL {tokens, tags}"
-    tr = commands.train.add_parser("ner", help="train a LoRA token tagger (BIO tags)")
+    tr = commands.train.add_parser("ner", help="train a LoRA token tagger (BIO tags)",
+                                   epilog="Defaults suit a few hundred sentences; for thousands, --lr 3e-4 "
+                                          "trains better (bench/results/ner.md).")
     tr.add_argument("--data", required=True, help=f"training file: {files}")
     tr.add_argument("--dev", help="dev file for early stopping on entity F1 and metrics")
     ev = commands.eval.add_parser("ner", help="entity-level precision/recall/F1 of a token tagger")
