@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     lat = latency(test_models, chosen, lambda h: backbone.encode(
         [history_query([items[j].title for j in h.liked()])], adapter=key)[0])
     clock("latency", started)
-    report = {"command": "  ".join(["python bench/recommender.py", *(argv if argv is not None else sys.argv[1:])]),
+    report = {"command": " ".join([".venv/bin/python bench/recommender.py", *(argv if argv is not None else sys.argv[1:])]),
               "data": {"items": len(items), "users": len(hists), "ratings": n_ratings, "test_users": len(test),
                        "val_users": len(val), "cold_items": len(cold), "cold_users": len(cold_targets)},
               "lora": {"pairs_used": len(pairs), "pairs_available": available, "dev_pairs": len(dev),
