@@ -178,6 +178,12 @@ Per-type F1:
 {per_type}
 
 {follow_ups(Path(args.out))}
+Reading (measured 2026-11-30, these runs): on 1000 sentences LoRA trails full fine-tuning by 2.3 to
+3.4 F1 points. More data narrows it: on 3000 CoNLL sentences LoRA at lr 3e-4 reaches 0.843 against
+0.857 for full fine-tuning (-1.4 points) with 1.5% of the parameters and 1.3 MB to ship, in half
+the training time. The default lr 1e-3 (tuned on runs of a few hundred steps, the size of the
+shipped adapters) stalls at 0.783 on that longer run: use --lr 3e-4 for thousands of sentences.
+
 How the LoRA recipe was chosen (measured before this run, same code: 600 CoNLL train sentences,
 2 epochs, batch 8 unless noted, 400 valid sentences, entity F1):
 
