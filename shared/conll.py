@@ -17,12 +17,11 @@ sentence. Nothing is written before the whole input is valid.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.atomic import atomic_path
-from shared.datasets import _read_utf8
+from shared.datasets import read_jsonl, read_utf8
 from shared.entities import is_tag, tag_type, to_iob2
 from shared.errors import DataError
 
@@ -45,7 +44,7 @@ class Sentence:
 
 def file_lines(path: str | Path) -> list[str]:
     """The lines of a UTF-8 file without newlines (only ``\\n`` splits; a trailing one adds no line)."""
-    text = _read_utf8(path)
+    text = read_utf8(path)
     lines = [line.rstrip("\r") for line in text.split("\n")]
     return lines[:-1] if lines and lines[-1] == "" else lines
 
@@ -55,7 +54,7 @@ def is_jsonl(path: str | Path) -> bool:
     path = Path(path)
     if path.suffix.lower() in JSONL_SUFFIXES:
         return True
-    head = _read_utf8(path)[:4096].lstrip()
+    head = read_utf8(path)[:4096].lstrip()
     return head.startswith("{")
 
 
@@ -113,16 +112,10 @@ def _checked_iob2(path: str | Path, sentence: Sentence) -> list[str]:
 def read_jsonl_tagged(path: str | Path) -> list[Sentence]:
     """Sentences of a JSONL file with ``tokens`` and ``tags`` lists of equal length."""
     sentences = []
-    for number, line in enumerate(file_lines(path), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(path, f"not valid JSON: {err.msg}", row=number) from err
-        if not isinstance(obj, dict) or not isinstance(obj.get("tokens"), list) or not isinstance(obj.get("tags"), list):
+    for number, obj in read_jsonl(path):
+        tokens, tags = obj.get("tokens"), obj.get("tags")
+        if not isinstance(tokens, list) or not isinstance(tags, list):
             raise DataError(path, 'each line must be {"tokens": [...], "tags": [...]}', row=number)
-        tokens, tags = obj["tokens"], obj["tags"]
         if not tokens:
             raise DataError(path, "empty sentence (no tokens)", row=number, fix="delete the line")
         if len(tokens) != len(tags):

@@ -17,7 +17,7 @@ from shared.errors import DataError
 csv.field_size_limit(10_000_000)
 
 
-def _read_utf8(path: str | Path) -> str:
+def read_utf8(path: str | Path) -> str:
     path = Path(path)
     if not path.exists():
         raise DataError(path, "file not found", fix="check the path")
@@ -37,7 +37,7 @@ def _read_utf8(path: str | Path) -> str:
 
 def read_csv_rows(path: str | Path, required: list[str]) -> list[tuple[int, dict[str, str]]]:
     """Rows of a CSV as (row number, dict), after checking the header has ``required`` columns."""
-    text = _read_utf8(path)
+    text = read_utf8(path)
     reader = csv.DictReader(text.splitlines())
     header = reader.fieldnames or []
     missing = [c for c in required if c not in header]
@@ -84,7 +84,7 @@ def read_texts(path: str | Path, text_col: str = "text") -> list[str]:
 def read_jsonl(path: str | Path, required: list[str] = ()) -> list[tuple[int, dict]]:
     """Objects of a JSONL file as (line number, dict); blank lines are skipped."""
     rows = []
-    for number, line in enumerate(_read_utf8(path).splitlines(), start=1):
+    for number, line in enumerate(read_utf8(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:
