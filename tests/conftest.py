@@ -68,3 +68,30 @@ def minilm():
     from shared.backbone import get_backbone
 
     return get_backbone("minilm")
+
+
+@pytest.fixture
+def pg(monkeypatch):
+    """A Database on an emptied PostgreSQL schema, also set as LORASUITE_DB_URL for the apps.
+
+    Needs ``LORASUITE_TEST_PG_URL`` (.ci/run starts Debian's PostgreSQL and sets it)."""
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    from shared.storage import Database
+
+    url = os.environ.get("LORASUITE_TEST_PG_URL")
+    if not url:
+        pytest.skip("LORASUITE_TEST_PG_URL not set (.ci/run sets it)")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    monkeypatch.setenv("LORASUITE_DB_URL", url)
+    from apps.sentiment.store import close_all
+
+    close_all()  # the sentiment app caches its Database per URL
+    db = Database(url)
+    yield db
+    db.close()

@@ -4,29 +4,13 @@ Needs ``LORASUITE_TEST_PG_URL`` (set by .ci/run, which starts Debian's PostgreSQ
 """
 
 import json
-import os
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from apps.cli import main
 from shared.home import data_dir
-from shared.storage import Database
 
-URL = os.environ.get("LORASUITE_TEST_PG_URL")
-pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not URL, reason="LORASUITE_TEST_PG_URL not set")]
-
-
-@pytest.fixture
-def pg(monkeypatch):
-    engine = create_engine(URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    monkeypatch.setenv("LORASUITE_DB_URL", URL)
-    for module in ("apps.sentiment.store",):
-        __import__(module, fromlist=["close_all"]).close_all()
-    yield Database(URL)
+pytestmark = pytest.mark.postgres
 
 
 def test_sentiment_ingest_is_idempotent_on_postgres(pg, capsys):

@@ -3,29 +3,14 @@
 Set ``LORASUITE_TEST_PG_URL`` (``.ci/run`` does); without it these tests are skipped locally.
 """
 
-import os
 import threading
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from shared.storage import Database, content_hash
 
-URL = os.environ.get("LORASUITE_TEST_PG_URL")
-pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not URL, reason="LORASUITE_TEST_PG_URL not set")]
+pytestmark = pytest.mark.postgres
 MIGRATIONS = ["CREATE TABLE demo_items (id {pk}, hash TEXT UNIQUE NOT NULL, score DOUBLE PRECISION)"]
-
-
-@pytest.fixture
-def pg(monkeypatch):
-    engine = create_engine(URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    monkeypatch.setenv("LORASUITE_DB_URL", URL)
-    db = Database()
-    yield db
-    db.close()
 
 
 def test_migrations_idempotent_inserts_and_rollback(pg):
@@ -44,7 +29,7 @@ def test_migrations_idempotent_inserts_and_rollback(pg):
 def test_two_replicas_share_state(pg):
     """Two Database objects (as two suite replicas would hold) see each other's writes."""
     pg.migrate("demo", MIGRATIONS)
-    other = Database(URL)
+    other = Database(pg.url)
     threads = [threading.Thread(target=lambda w=w, db=db: [db.execute("INSERT INTO demo_items (hash) VALUES (:h)",
                                                                {"h": f"{w}-{i}"}) for i in range(20)])
                for w, db in enumerate([pg, other, pg, other])]
