@@ -194,9 +194,9 @@ def _support_api(app: Any, config: Config) -> None:
 
 def health(state: SuiteState) -> dict[str, Any]:
     """Model loaded, database reachable, scheduler alive (when the sentiment app runs)."""
-    from shared.storage import Database
+    from shared.storage import shared_database
 
-    database = Database().ping()
+    database = shared_database().ping()
     body: dict[str, Any] = {"model_loaded": state.model_loaded, "database": database, "apps": state.started,
                             "notices": state.notices}
     if "sentiment" in state.apps:

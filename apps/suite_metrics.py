@@ -38,20 +38,17 @@ class DatabaseCollector:
     """Totals read from the database at scrape time (a missing table reads as absent)."""
 
     def collect(self):
-        from shared.storage import Database
+        from shared.storage import shared_database
 
-        db = Database()
-        try:
-            for name, help_text, sql in _DB_GAUGES:
-                try:
-                    value = db.scalar(sql)
-                except Exception:  # noqa: BLE001 - the app is not running / table not created
-                    continue
-                family = GaugeMetricFamily(name, help_text)
-                family.add_metric([], float(value or 0))
-                yield family
-        finally:
-            db.close()
+        db = shared_database()  # one engine per URL for the process, not one per scrape
+        for name, help_text, sql in _DB_GAUGES:
+            try:
+                value = db.scalar(sql)
+            except Exception:  # noqa: BLE001 - the app is not running / table not created
+                continue
+            family = GaugeMetricFamily(name, help_text)
+            family.add_metric([], float(value or 0))
+            yield family
 
 
 REGISTRY.register(DatabaseCollector())

@@ -140,3 +140,17 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+_SHARED: dict[str, Database] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_database(url: str | None = None) -> Database:
+    """The process-wide Database for ``url`` (default: the configured one), for callers that would
+    otherwise build an engine per request (health checks, metrics scrapes)."""
+    url = url or db_url()
+    with _SHARED_LOCK:
+        if url not in _SHARED:
+            _SHARED[url] = Database(url)
+        return _SHARED[url]
