@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from apps.sentiment.detector import Rules
 
 REPO = Path(__file__).resolve().parents[3]
 FINANCE = REPO / "data" / "adapters" / "sentiment" / "finance"
-pytestmark = pytest.mark.skipif(not (FINANCE / "meta.json").exists(), reason="the finance adapter is not shipped yet")
 
 
 def test_obvious_headlines(minilm):

@@ -74,8 +74,7 @@ def test_analytics_view(ui_bot):
 
 
 def test_inbox_lists_the_slots_of_the_conversation(slot_bot, monkeypatch):
-    if slot_bot.slots_key() is None:
-        pytest.skip("no slots adapter shipped yet")
+    assert slot_bot.slots_key() == "support__slots"  # data/adapters/support/slots is shipped
     monkeypatch.setattr(ui, "get_bot", lambda: slot_bot)
     _chat("I want to speak to someone about my refund of 20 euros from Tesco")
     _, slots, _ = ui.show_ticket(True, ui.ticket_choices(True)["value"])
