@@ -3,15 +3,19 @@
 # Idempotent: safe to run when the cluster is already up or the role/database already exist.
 set -euo pipefail
 exec 3>&1 1>&2  # everything but the URL goes to stderr
+as_postgres() { (cd / && su postgres -c "$1"); }  # from /, which the postgres user can read
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 version=$(ls /usr/lib/postgresql | sort -V | tail -1)
 pg_lsclusters -h | grep -q "^$version main" || pg_createcluster "$version" main >/dev/null
-pg_ctlcluster "$version" main start 2>/dev/null || true
+# Start the server with no inherited descriptors: a postmaster holding our stdout (or the fd of a
+# caller's $(...)) open keeps that pipe from ever reaching EOF, and the caller waits forever.
+python3 -c 'import subprocess as s, sys; s.run(sys.argv[1:], stdin=s.DEVNULL, stdout=s.DEVNULL, stderr=s.DEVNULL)' \
+  pg_ctlcluster "$version" main start
 for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
-su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='lorasuite'\"" | grep -q 1 ||
-  su postgres -c "psql -qc \"CREATE ROLE lorasuite LOGIN SUPERUSER PASSWORD 'lorasuite'\""
-su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='lorasuite_test'\"" | grep -q 1 ||
-  su postgres -c "createdb -O lorasuite lorasuite_test"
+as_postgres "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='lorasuite'\"" | grep -q 1 ||
+  as_postgres "psql -qc \"CREATE ROLE lorasuite LOGIN SUPERUSER PASSWORD 'lorasuite'\""
+as_postgres "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='lorasuite_test'\"" | grep -q 1 ||
+  as_postgres "createdb -O lorasuite lorasuite_test"
 echo "postgresql+psycopg://lorasuite:lorasuite@127.0.0.1:5432/lorasuite_test" >&3
