@@ -5,7 +5,8 @@ set -euo pipefail
 exec 3>&1 1>&2  # everything but the URL goes to stderr
 as_postgres() { (cd / && su postgres -c "$1"); }  # from /, which the postgres user can read
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  DEBIAN_FRONTEND=noninteractive python3 -c 'import subprocess as s, sys; sys.exit(s.run(sys.argv[1:],
+    stdin=s.DEVNULL, stdout=s.DEVNULL).returncode)' apt-get install -y -qq postgresql
 fi
 version=$(ls /usr/lib/postgresql | sort -V | tail -1)
 pg_lsclusters -h | grep -q "^$version main" || pg_createcluster "$version" main >/dev/null
