@@ -199,7 +199,7 @@ def markdown(results: dict, command: str) -> str:
                      for k, v in t["runs"].items())
     lines += ["", f"Throughput: **{t['per_second']:.0f} headlines/s** wall (best of: {runs}); {t['headlines']} "
               f"headlines of {t['mean_chars']} chars on average, batch 64, {t['cpus']} CPUs, load average "
-              f"{t['load_average']} while measuring (the machine is shared). One idle core would give about "
+              f"{t['load_average']} while measuring. One idle core would give about "
               f"{t['per_cpu_second_1thread']:.0f}/s.", "",
               "## Alert backtest (generated stream, same detector as live)", "",
               f"{b['_stream']['topics']} topics x {b['_stream']['days']} days x {b['_stream']['seeds']} seeds; "

@@ -254,8 +254,8 @@ def markdown(r: dict, command: str) -> str:
     lines = [
         "# Support bot benchmark", "", f"Command: `{command}`", "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads "
-        f"{r['torch_threads']}; measured {r['when']}; load average at the end {r['load_average']} "
-        "(the 2 cores were shared with other work).", "",
+        f"{r['torch_threads']}; measured {r['when']}; load average at the end {r['load_average']}"
+        + (" (the cores were shared with other work)." if r["load_average"][0] > os.cpu_count() else "."), "",
         "| measure | value |", "|---|---|",
         f"| intent accuracy (BANKING77 dev split, n={i['n']}) | {i['accuracy']:.4f} |",
         f"| intent macro-F1 | {i['macro_f1']:.4f} |",
