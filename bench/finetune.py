@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -222,7 +223,8 @@ def write_table(rows: list[dict], speed: list[dict], args) -> None:
     lines = [f"# Fine-tuning benchmark\n\nCommand: `{' '.join(['.venv/bin/python', 'bench/finetune.py'] + sys.argv[1:])}`  ",
              "Train rows per cell: `n_train` (a stratified seed-42 sample, or the full 80% split); dev: the full fixed "
              f"dev split; {args.epochs} epochs for LoRA and full FT; SetFit {args.setfit_steps} contrastive steps. "
-             "2 CPU cores shared with other jobs (load average ~10), no GPU: times are inflated accordingly.\n",
+             f"{os.cpu_count()} CPU cores, no GPU; load average when the table was written: "
+             f"{[round(x, 1) for x in os.getloadavg()]}.\n",
              "| data set | method | accuracy | macro-F1 | train s | trainable params | size | peak RSS MB |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
