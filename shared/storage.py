@@ -62,6 +62,7 @@ class Database:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or db_url()
+        self._migrated: dict[str, int] = {}  # app -> migrations known applied through this object
         self.engine: Engine = create_engine(self.url, future=True, pool_pre_ping=True)
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
@@ -100,7 +101,10 @@ class Database:
 
         Safe when several threads, stores or replicas migrate at once: each version is checked and
         applied inside one write transaction (SQLite's BEGIN IMMEDIATE write lock, PostgreSQL's
-        transaction-scoped advisory lock), so exactly one of them runs it."""
+        transaction-scoped advisory lock), so exactly one of them runs it. A second call with the
+        same list on the same object costs nothing (request paths may call it freely)."""
+        if self._migrated.get(app) == len(migrations):
+            return 0
         with _MIGRATE_LOCK:
             with self.transaction() as tx:
                 tx.execute("CREATE TABLE IF NOT EXISTS _migrations (app TEXT NOT NULL, version INTEGER NOT NULL, "
@@ -110,6 +114,7 @@ class Database:
             for version, sql in enumerate(migrations, start=1):
                 if version not in done and self._apply(app, version, sql):
                     ran += 1
+            self._migrated[app] = len(migrations)
             return ran
 
     def _apply(self, app: str, version: int, sql: str) -> bool:
@@ -126,6 +131,7 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+        self._migrated.clear()
 
 
 def _statements(sql: str) -> list[str]:
@@ -147,10 +153,18 @@ _SHARED_LOCK = threading.Lock()
 
 
 def shared_database(url: str | None = None) -> Database:
-    """The process-wide Database for ``url`` (default: the configured one), for callers that would
-    otherwise build an engine per request (health checks, metrics scrapes)."""
+    """The process-wide Database for ``url`` (default: the configured one): one engine per URL
+    for every app, request, health check and metrics scrape of the process."""
     url = url or db_url()
     with _SHARED_LOCK:
         if url not in _SHARED:
             _SHARED[url] = Database(url)
         return _SHARED[url]
+
+
+def close_shared_databases() -> None:
+    """Dispose and forget every shared Database (tests switching homes, shutdown)."""
+    with _SHARED_LOCK:
+        for db in _SHARED.values():
+            db.close()
+        _SHARED.clear()

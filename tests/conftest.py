@@ -14,10 +14,13 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def lorasuite_home(tmp_path, monkeypatch):
+    from shared.storage import close_shared_databases
+
     home = tmp_path / "home"
     monkeypatch.setenv("LORASUITE_HOME", str(home))
     monkeypatch.delenv("LORASUITE_DB_URL", raising=False)
-    return home
+    yield home
+    close_shared_databases()  # each test's home has its own database URL
 
 
 def _minilm_tokenizer():
@@ -79,7 +82,7 @@ def pg(monkeypatch):
 
     from sqlalchemy import create_engine, text
 
-    from shared.storage import Database
+    from shared.storage import Database, close_shared_databases
 
     url = os.environ.get("LORASUITE_TEST_PG_URL")
     if not url:
@@ -89,9 +92,7 @@ def pg(monkeypatch):
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     engine.dispose()
     monkeypatch.setenv("LORASUITE_DB_URL", url)
-    from apps.sentiment.store import close_all
-
-    close_all()  # the sentiment app caches its Database per URL
+    close_shared_databases()  # an engine cached before the schema was dropped believes it is migrated
     db = Database(url)
     yield db
     db.close()

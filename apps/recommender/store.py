@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from apps.recommender.catalog import Interaction, Item, ReadResult
-from shared.storage import Database, content_hash
+from shared.storage import Database, content_hash, shared_database
 
 MIGRATIONS = [
     """CREATE TABLE recommend_items (id {pk}, item_id TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
@@ -60,7 +60,7 @@ class Store:
     """The recommender's tables in the shared database."""
 
     def __init__(self, db: Database | None = None) -> None:
-        self.db = db or Database()
+        self.db = db or shared_database()
         self.db.migrate("recommend", MIGRATIONS)
 
     def add_items(self, items: list[Item]) -> tuple[int, int, int]:

@@ -5,19 +5,17 @@ shape (``2026-10-20T12:00:00+00:00``) so that string order is time order in SQLi
 PostgreSQL alike. Dedupe is enforced by the database: an item owns one or more keys in
 ``sentiment_item_keys`` (primary key), so a second ingest of the same entry cannot insert it.
 
-    db = open_db()            # migrated, cached per database URL
+    db = open_db()            # the shared Database for the URL, migrated
     set_setting(db, "rules", {...}); get_setting(db, "rules", {})
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timezone
 from typing import Any
 
-from shared.home import db_url
-from shared.storage import Database
+from shared.storage import Database, shared_database
 
 MIGRATIONS = [
     """
@@ -73,27 +71,11 @@ MIGRATIONS = [
     """,
 ]
 
-_DBS: dict[str, Database] = {}
-_LOCK = threading.Lock()
-
-
 def open_db(url: str | None = None) -> Database:
-    """The migrated database for ``url`` (default: the suite's), one engine per URL per process."""
-    url = url or db_url()
-    with _LOCK:
-        if url not in _DBS:
-            db = Database(url)
-            db.migrate("sentiment", MIGRATIONS)
-            _DBS[url] = db
-        return _DBS[url]
-
-
-def close_all() -> None:
-    """Dispose every cached engine (tests, shutdown)."""
-    with _LOCK:
-        for db in _DBS.values():
-            db.close()
-        _DBS.clear()
+    """The suite's shared database for ``url`` (default: the configured one), migrated for sentiment."""
+    db = shared_database(url)
+    db.migrate("sentiment", MIGRATIONS)
+    return db
 
 
 def utcnow() -> datetime:

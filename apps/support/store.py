@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from shared.errors import LorasuiteError
-from shared.storage import Database
+from shared.storage import Database, shared_database
 
 MIGRATIONS = [
     """
@@ -54,7 +54,7 @@ class SupportStore:
     """The support tables, migrated on construction."""
 
     def __init__(self, db: Database | None = None) -> None:
-        self.db = db or Database()
+        self.db = db or shared_database()
         self.db.migrate("support", MIGRATIONS)
 
     # --- conversations and messages ---------------------------------------------------------------

@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from shared.storage import Database, content_hash
+from shared.storage import Database, close_shared_databases, content_hash, shared_database
 
 MIGRATIONS = [
     "CREATE TABLE demo_items (id {pk}, hash TEXT UNIQUE NOT NULL, title TEXT)",
@@ -16,6 +16,18 @@ def test_migrations_apply_once_each():
     assert db.migrate("demo", MIGRATIONS) == 0
     assert db.migrate("demo", MIGRATIONS + ["ALTER TABLE demo_items ADD COLUMN extra TEXT"]) == 1
     assert db.query("PRAGMA journal_mode")[0]["journal_mode"] == "wal"
+
+
+def test_shared_database_is_one_object_per_url_and_remigrates_after_close(tmp_path):
+    db = shared_database()
+    assert shared_database() is db and shared_database(f"sqlite:///{tmp_path / 'other.db'}") is not db
+    assert db.migrate("demo", MIGRATIONS) == 2
+    db.execute("DROP TABLE demo_items")
+    db.execute("DELETE FROM _migrations")
+    assert db.migrate("demo", MIGRATIONS) == 0  # known migrated through this object: no query at all
+    close_shared_databases()
+    fresh = shared_database()
+    assert fresh is not db and fresh.migrate("demo", MIGRATIONS) == 2  # a new object checks the table again
 
 
 def test_idempotent_insert_by_content_hash():

@@ -68,8 +68,6 @@ def always_negative(tiny_adapters, lorasuite_home) -> str:
 
 @pytest.fixture
 def db(lorasuite_home):
-    from apps.sentiment.store import close_all, open_db
+    from apps.sentiment.store import open_db
 
-    database = open_db()
-    yield database
-    close_all()
+    return open_db()  # the autouse lorasuite_home fixture disposes it after the test
