@@ -3,17 +3,15 @@
 # Idempotent: safe to run when the cluster is already up or the role/database already exist.
 set -euo pipefail
 exec 3>&1 1>&2  # everything but the URL goes to stderr
+here=$(cd "$(dirname "$0")" && pwd)
 as_postgres() { (cd / && su postgres -c "$1"); }  # from /, which the postgres user can read
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
-  DEBIAN_FRONTEND=noninteractive python3 -c 'import subprocess as s, sys; sys.exit(s.run(sys.argv[1:],
-    stdin=s.DEVNULL, stdout=s.DEVNULL).returncode)' apt-get install -y -qq postgresql
+  "$here/closed" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 version=$(ls /usr/lib/postgresql | sort -V | tail -1)
 pg_lsclusters -h | grep -q "^$version main" || pg_createcluster "$version" main >/dev/null
-# Start the server with no inherited descriptors: a postmaster holding our stdout (or the fd of a
-# caller's $(...)) open keeps that pipe from ever reaching EOF, and the caller waits forever.
-python3 -c 'import subprocess as s, sys; s.run(sys.argv[1:], stdin=s.DEVNULL, stdout=s.DEVNULL, stderr=s.DEVNULL)' \
-  pg_ctlcluster "$version" main start
+# Without inherited descriptors: a postmaster holding fd 3 (the caller's $(...)) would make it wait forever.
+"$here/closed" pg_ctlcluster "$version" main start >/dev/null 2>&1 || true  # already running is fine
 for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
 as_postgres "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='lorasuite'\"" | grep -q 1 ||
   as_postgres "psql -qc \"CREATE ROLE lorasuite LOGIN SUPERUSER PASSWORD 'lorasuite'\""
