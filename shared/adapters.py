@@ -1,30 +1,27 @@
-"""The adapter registry: save, list, find, load and delete adapters by app and name.
+"""Adapter folders: write them atomically, read their meta; the registry API on top.
 
 An adapter directory is exactly what ``PeftModel.save_pretrained`` writes
 (``adapter_config.json`` + ``adapter_model.safetensors``), plus ``head.safetensors`` for tasks
-with a head, ``meta.json`` (base model, task, labels, data hash, settings, dev metrics,
-created) and ``training_curve.png``. It is written to a temp dir and renamed, so a crash never
-leaves half an adapter. Lookup order: ``$LORASUITE_HOME/adapters/<app>/<name>`` (trained by
-the user) then ``data/adapters/<app>/<name>`` (shipped defaults, read-only).
+with a head, ``meta.json`` (base model, task, labels, data hashes, settings, dev metrics,
+version, parent, created) and ``training_curve.png``. It is written to a temp dir and renamed,
+so a crash never leaves half an adapter. Versions, the champion pointer and references
+(``APP/NAME[@VERSION]`` or a path) live in ``shared.registry``; ``save`` adds a version there.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from shared import registry
 from shared.atomic import atomic_dir
-from shared.errors import AdapterNotFoundError, LorasuiteError
-from shared.home import data_dir, state_dir
+from shared.errors import LorasuiteError
 
 log = logging.getLogger(__name__)
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass
@@ -41,26 +38,12 @@ class TrainedAdapter:
 
 def check_name(kind: str, value: str) -> str:
     """App and adapter names are short slugs (they become directory names)."""
-    if not _NAME.match(value or ""):
-        raise LorasuiteError(f"invalid {kind} name {value!r}: use letters, digits, '_', '-', '.' (max 64)")
-    return value
-
-
-def roots() -> list[tuple[str, Path]]:
-    """Registry roots in lookup order: the user's, then the shipped defaults."""
-    return [("home", state_dir("adapters")), ("shipped", data_dir("adapters"))]
+    return registry.check_name(kind, value)
 
 
 def find(app: str, name: str) -> Path:
-    """The directory of an adapter, or AdapterNotFoundError listing what exists."""
-    check_name("app", app)
-    check_name("adapter", name)
-    for _, root in roots():
-        path = root / app / name
-        if (path / "meta.json").exists():
-            return path
-    known = [f"{a['app']}/{a['name']}" for a in list_adapters(app)]
-    raise AdapterNotFoundError(f"no adapter {app}/{name}; known: {', '.join(known) or 'none'}")
+    """The folder of ``app/name``'s champion (``name@N`` pins a version), or AdapterNotFoundError."""
+    return registry.resolve(registry.parse_ref(name, app)).path
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:
@@ -70,12 +53,30 @@ def read_meta(path: str | Path) -> dict[str, Any]:
         raise LorasuiteError(f"adapter at {path} has no readable meta.json ({err})") from err
 
 
-def save(app: str, name: str, trained: TrainedAdapter, root: Path | None = None) -> Path:
-    """Write the adapter atomically under the home registry (or ``root``); returns its path."""
+def save(app: str, name: str, trained: TrainedAdapter, root: Path | None = None, status: str = "champion",
+         parent: int | None = None, reason: str = "trained") -> Path:
+    """Write ``trained`` as the next version of ``app/name`` (the champion unless ``status`` says
+    otherwise); with ``root``, as a plain folder ``root/app/name`` outside the registry."""
+    check_name("app", app)
+    check_name("adapter", name)
+    meta = dict(trained.meta, app=app, name=name, created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    if meta.get("data_hash") and not meta.get("data_hashes"):
+        meta["data_hashes"] = [meta["data_hash"]]
+    if root is not None:
+        return write_folder(root / app / name, trained, meta)
+    with registry.locked(app, name):
+        number = registry.next_number(app, name)
+        meta.update(version=number, parent=parent, status=status)
+        dest = write_folder(registry.home_dir(app, name) / f"v{number}", trained, meta)
+        registry._record(app, name, number, status, reason)
+    log.info("saved adapter %s/%s version %d (%s) to %s", app, name, number, status, dest)
+    return dest
+
+
+def write_folder(dest: Path, trained: TrainedAdapter, meta: dict[str, Any]) -> Path:
+    """The adapter folder at ``dest``, written whole or not at all."""
     from safetensors.torch import save_file
 
-    dest = (root or state_dir("adapters")) / check_name("app", app) / check_name("adapter", name)
-    meta = dict(trained.meta, app=app, name=name, created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     with atomic_dir(dest) as tmp:
         trained.peft_model.save_pretrained(str(tmp))
         if trained.head_state is not None:
@@ -84,38 +85,33 @@ def save(app: str, name: str, trained: TrainedAdapter, root: Path | None = None)
         if trained.history:
             from shared.evaluation import curve_png
 
-            curve_png(trained.history, tmp / "training_curve.png", title=f"{app}/{name}")
-    log.info("saved adapter %s/%s to %s", app, name, dest)
+            curve_png(trained.history, tmp / "training_curve.png", title=f"{meta.get('app')}/{meta.get('name')}")
     return dest
 
 
 def list_adapters(app: str | None = None) -> list[dict[str, Any]]:
-    """Every adapter (home ones shadow shipped ones of the same app/name), sorted."""
-    seen: dict[tuple[str, str], dict[str, Any]] = {}
-    for source, root in roots():
-        for meta_file in sorted(root.glob("*/*/meta.json")):
-            key = (meta_file.parent.parent.name, meta_file.parent.name)
-            if key[1].startswith(".") or key in seen or (app and key[0] != app):  # skip temp dirs
-                continue
-            try:
-                meta = json.loads(meta_file.read_text())
-            except (OSError, json.JSONDecodeError):
-                meta = {"task": "damaged"}
-            seen[key] = {"app": key[0], "name": key[1], "source": source, "path": str(meta_file.parent),
-                         "task": meta.get("task"), "base_model": meta.get("base_model"),
-                         "metrics": meta.get("metrics", {}), "created": meta.get("created")}
-    return [seen[k] for k in sorted(seen)]
+    """Every APP/NAME with its champion: source, path, task, base model, metrics, version."""
+    rows = []
+    for entry in registry.list_names(app):
+        champ = entry["champion"]
+        meta = _safe_meta(champ.path) if champ else {"task": "no champion"}
+        rows.append({"app": entry["app"], "name": entry["name"], "source": champ.source if champ else "-",
+                     "path": str(champ.path) if champ else "", "version": champ.version if champ else None,
+                     "versions": entry["versions"], "task": meta.get("task"), "base_model": meta.get("base_model"),
+                     "metrics": meta.get("metrics", {}), "created": meta.get("created")})
+    return rows
+
+
+def _safe_meta(path: Path) -> dict[str, Any]:
+    try:
+        return read_meta(path)
+    except LorasuiteError:
+        return {"task": "damaged"}
 
 
 def delete(app: str, name: str) -> Path:
-    """Delete a user-trained adapter (shipped ones are read-only)."""
-    path = state_dir("adapters") / check_name("app", app) / check_name("adapter", name)
-    if not path.exists():
-        shipped = data_dir("adapters", app, name)
-        why = " (it is a shipped default, read-only)" if shipped.exists() else ""
-        raise AdapterNotFoundError(f"no user adapter {app}/{name} to delete{why}")
-    shutil.rmtree(path)
-    return path
+    """Delete every version made here (shipped ones are read-only)."""
+    return registry.delete(app, name)
 
 
 def size_bytes(path: str | Path) -> int:

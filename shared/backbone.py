@@ -3,18 +3,20 @@
 Adapters are loaded into the same peft model (``load_adapter``) and picked per call
 (``set_adapter``); because the active adapter is model-wide state, every forward pass holds
 the backbone's lock, so concurrent requests are serialised and never see each other's adapter.
+Adapters are named by registry reference and follow the champion (see ``Backbone``).
 ``adapter=None`` runs the plain base model (adapters disabled).
 
-    bb = get_backbone()                      # the process-wide MiniLM, loaded once
-    key = bb.load("support", "intent")       # from the adapter registry
-    bb.classify(["I lost my card"], key)     # -> [Prediction(label, score, probs)]
-    bb.tag(["Apple sues Samsung"], ner_key)  # -> [[{"text", "type", "start", "end", "score"}]]
+    bb = get_backbone()                           # the process-wide MiniLM, loaded once
+    bb.classify(["I lost my card"], "support/intent")   # -> [Prediction(label, score, probs)]
+    bb.tag(["Apple sues Samsung"], "ner/orgs")    # -> [[{"text", "type", "start", "end", "score"}]]
+    bb.use("sentiment/finance@2")                 # load now (fails here if it does not exist)
     bb.encode(["text"])                      # base embeddings (unit vectors)
     get_backbone("smollm2").generate("Hi")   # causal LMs serve generate()
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Iterator
@@ -25,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from shared import adapters
+from shared import adapters, registry
 from shared.errors import LorasuiteError
 from shared.inference import run_batched
 from shared.models import load_causal_lm, load_encoder, load_tokenizer, pool, pooling_mode, resolve
@@ -48,8 +50,24 @@ class Prediction:
         return top[0] - (top[1] if len(top) > 1 else 0.0)
 
 
+@dataclass
+class _Live:
+    """The version a reference is served from right now."""
+
+    slot: str  # the peft adapter name inside the model
+    path: Path
+    stamp: tuple
+
+
 class Backbone:
-    """A base model plus named adapters; encode/classify/generate per adapter under a lock."""
+    """A base model plus adapters that follow the registry; every forward pass under one lock.
+
+    Methods take an adapter reference (``APP/NAME`` follows the champion, ``APP/NAME@N`` is
+    pinned, or a folder path). Under the lock, before each forward pass, the reference is
+    checked against the registry (a stat or two): when it now means other weights (a promotion,
+    a rollback, a retrain in place) the new ones are loaded and the old ones unloaded with peft's
+    ``delete_adapter``, so a request never sees half a switch and memory does not grow.
+    """
 
     def __init__(self, model: str = "minilm", causal: bool = False) -> None:
         self.ref = resolve(model)
@@ -58,42 +76,87 @@ class Backbone:
         self.base = load_causal_lm(self.ref) if causal else load_encoder(self.ref)
         self.pooling = "mean" if causal else pooling_mode(self.ref)
         self.model: Any = self.base  # becomes a PeftModel once an adapter is loaded
-        self.heads: dict[str, torch.nn.Module] = {}
-        self.metas: dict[str, dict[str, Any]] = {}
+        self.heads: dict[str, torch.nn.Module | None] = {}
+        self.metas: dict[str, dict[str, Any]] = {}  # by slot
+        self._live: dict[str, _Live] = {}  # by reference
+        self._aliases: dict[str, str] = {}  # add_adapter's keys -> references
+        self._slots = itertools.count(1)
         self._lock = threading.RLock()
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
 
     @property
     def adapter_names(self) -> list[str]:
-        return list(self.metas)
+        """The references currently served."""
+        return list(self._live)
+
+    def use(self, ref: str, app: str | None = None) -> str:
+        """Load what ``ref`` means now (raises when it means nothing); returns the reference to pass on."""
+        canonical = str(registry.parse_ref(ref, app))
+        with self._lock:
+            self._slot(canonical)
+        return canonical
 
     def load(self, app: str, name: str) -> str:
-        """Load a registry adapter once; returns its key (``app__name``)."""
-        key = f"{app}__{name}"
-        if key not in self.metas:
-            self.add_adapter(key, adapters.find(app, name))
-        return key
+        """``use`` for a registry adapter by app and name (``name@N`` pins a version)."""
+        return self.use(name, app)
 
-    def add_adapter(self, key: str, path: str | Path) -> None:
-        """Load the adapter directory at ``path`` under ``key`` (replacing one of that key)."""
+    def add_adapter(self, key: str, path: str | Path) -> str:
+        """Serve the adapter folder at ``path``; ``key`` is kept as an alias of its reference."""
+        ref = self.use(str(Path(path).resolve()))
+        with self._lock:
+            self._aliases[key] = ref
+        return ref
+
+    def meta(self, ref: str) -> dict[str, Any]:
+        """The meta.json of the version ``ref`` is served from."""
+        with self._lock:
+            return self.metas[self._slot(ref)]
+
+    def _slot(self, ref: str | None) -> str | None:
+        """The peft adapter serving ``ref``, (re)loaded when the registry moved (lock held)."""
+        if ref is None:
+            return None
+        ref = self._aliases.get(ref, ref)
+        live = self._live.get(ref)
+        stamp = registry.stamp(ref)
+        if live is not None and live.stamp == stamp:
+            return live.slot
+        version = registry.resolve(ref)
+        if live is not None and live.path == version.path and version.source != "path":
+            self._live[ref] = _Live(live.slot, live.path, stamp)
+            return live.slot
+        slot = f"a{next(self._slots)}"
+        self._load_slot(slot, version.path)
+        self._live[ref] = _Live(slot, version.path, stamp)
+        if live is not None and all(other.slot != live.slot for other in self._live.values()):
+            self.model.set_adapter(slot)  # never delete the active adapter
+            self._unload(live.slot)
+        log.info("serving %s from %s", ref, version.path)
+        return slot
+
+    def _load_slot(self, slot: str, path: Path) -> None:
         from peft import PeftModel
 
         meta = adapters.read_meta(path)
-        with self._lock:
-            if key in self.metas:
-                self.model.delete_adapter(key)
-            try:
-                if self.model is self.base:
-                    self.model = PeftModel.from_pretrained(self.base, str(path), adapter_name=key)
-                else:
-                    self.model.load_adapter(str(path), adapter_name=key)
-                self.heads[key] = self._load_head(Path(path)) if meta.get("task") in _HEADED else None
-            except Exception as err:  # noqa: BLE001 - a damaged adapter is a user-fixable problem
-                self.metas.pop(key, None)
-                raise LorasuiteError(f"adapter at {path} cannot be loaded ({err}); retrain or delete it") from err
-            self.metas[key] = meta
-        log.info("loaded adapter %s (%s) from %s", key, meta.get("task"), path)
+        try:
+            if self.model is self.base:
+                self.model = PeftModel.from_pretrained(self.base, str(path), adapter_name=slot)
+            else:
+                self.model.load_adapter(str(path), adapter_name=slot)
+            self.heads[slot] = self._load_head(path) if meta.get("task") in _HEADED else None
+        except Exception as err:  # noqa: BLE001 - a damaged adapter is a user-fixable problem
+            if self.model is not self.base and slot in self.model.peft_config:
+                self.model.delete_adapter(slot)
+            raise LorasuiteError(f"adapter at {path} cannot be loaded ({err}); retrain or delete it") from err
+        self.metas[slot] = meta
+
+    def _unload(self, slot: str) -> None:
+        """Free an adapter nothing serves any more (peft ``delete_adapter``)."""
+        self.model.delete_adapter(slot)
+        self.heads.pop(slot, None)
+        self.metas.pop(slot, None)
+        log.info("unloaded adapter slot %s", slot)
 
     def _load_head(self, path: Path) -> torch.nn.Module:
         """The Linear of a classify (pooled vector) or tag (each token state) head."""
@@ -105,14 +168,13 @@ class Backbone:
         head.load_state_dict({"weight": weight, "bias": state["linear.bias"]})
         return head.eval()
 
-    def _activate(self, key: str | None):
-        """Context for a forward pass with ``key`` active (or adapters disabled)."""
-        if key is None:
-            return self.model.disable_adapter() if self.model is not self.base else _null()
-        if key not in self.metas:
-            raise LorasuiteError(f"adapter {key!r} is not loaded; loaded: {self.adapter_names}")
-        self.model.set_adapter(key)
-        return _null()
+    def _activate(self, ref: str | None) -> tuple[str | None, Any]:
+        """(slot, context) for a forward pass with ``ref`` active, or adapters disabled (lock held)."""
+        slot = self._slot(ref)
+        if slot is None:
+            return None, (self.model.disable_adapter() if self.model is not self.base else _null())
+        self.model.set_adapter(slot)
+        return slot, _null()
 
     def _pooled(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         inputs = {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
@@ -123,10 +185,12 @@ class Backbone:
     def encode(self, texts: list[str], adapter: str | None = None, batch_size: int = 64,
                normalize: bool = True, max_length: int = 256) -> np.ndarray:
         """Sentence vectors (unit length unless ``normalize=False``) with the adapter active."""
-        if adapter is not None and adapter in self.metas:
-            max_length = self.metas[adapter].get("max_length", max_length)
-        with self._lock, self._activate(adapter):
-            vectors = run_batched(texts, self.tokenizer, self._pooled, batch_size, max_length)
+        with self._lock:
+            slot, context = self._activate(adapter)
+            if slot is not None:
+                max_length = self.metas[slot].get("max_length", max_length)
+            with context:
+                vectors = run_batched(texts, self.tokenizer, self._pooled, batch_size, max_length)
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         if normalize:
@@ -139,14 +203,16 @@ class Backbone:
 
     def classify_probs(self, texts: list[str], adapter: str) -> tuple[list[str], np.ndarray]:
         """Label names and calibrated probabilities [n_texts, n_labels]."""
-        meta = self.metas.get(adapter)
-        if meta is None or meta.get("task") != "classify" or self.heads.get(adapter) is None:
-            raise LorasuiteError(f"adapter {adapter!r} is not a loaded classifier")
-        labels, head = meta["labels"], self.heads[adapter]
-        if not texts:
-            return labels, np.zeros((0, len(labels)), dtype=np.float32)
-        with self._lock, self._activate(adapter):
-            logits = run_batched(texts, self.tokenizer, lambda b: head(self._pooled(b)), 64, meta["max_length"])
+        with self._lock:
+            slot, context = self._activate(adapter)
+            meta, head = self.metas.get(slot, {}), self.heads.get(slot)
+            if meta.get("task") != "classify" or head is None:
+                raise LorasuiteError(f"adapter {adapter!r} is not a classifier")
+            labels = meta["labels"]
+            if not texts:
+                return labels, np.zeros((0, len(labels)), dtype=np.float32)
+            with context:
+                logits = run_batched(texts, self.tokenizer, lambda b: head(self._pooled(b)), 64, meta["max_length"])
         z = logits / float(meta.get("temperature", 1.0))
         z = np.exp(z - z.max(axis=1, keepdims=True))
         return labels, z / z.sum(axis=1, keepdims=True)
@@ -161,13 +227,15 @@ class Backbone:
         """Tag names and, per sentence of pre-split words, probabilities [n_words, n_tags]."""
         from shared.tagging import INFER_MAX_LENGTH, word_probs
 
-        meta = self.metas.get(adapter)
-        if meta is None or meta.get("task") != "tag" or self.heads.get(adapter) is None:
-            raise LorasuiteError(f"adapter {adapter!r} is not a loaded token tagger")
-        labels, head = meta["labels"], self.heads[adapter]
-        length = max(int(meta.get("max_length", 64)), INFER_MAX_LENGTH)
-        with self._lock, self._activate(adapter):
-            probs = word_probs(token_lists, self.tokenizer, lambda b: head(self._hidden(b)), len(labels), length)
+        with self._lock:
+            slot, context = self._activate(adapter)
+            meta, head = self.metas.get(slot, {}), self.heads.get(slot)
+            if meta.get("task") != "tag" or head is None:
+                raise LorasuiteError(f"adapter {adapter!r} is not a token tagger")
+            labels = meta["labels"]
+            length = max(int(meta.get("max_length", 64)), INFER_MAX_LENGTH)
+            with context:
+                probs = word_probs(token_lists, self.tokenizer, lambda b: head(self._hidden(b)), len(labels), length)
         return labels, probs
 
     def tag(self, texts: list[str], adapter: str) -> list[list[dict[str, Any]]]:
@@ -203,9 +271,11 @@ class Backbone:
 
         def work() -> None:
             try:
-                with self._lock, self._activate(adapter), torch.inference_mode():
-                    self.model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False, streamer=streamer,
-                                        pad_token_id=self.tokenizer.pad_token_id)
+                with self._lock:
+                    _, context = self._activate(adapter)
+                    with context, torch.inference_mode():
+                        self.model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False, streamer=streamer,
+                                            pad_token_id=self.tokenizer.pad_token_id)
             except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread below
                 errors.append(err)
                 streamer.on_finalized_text("", stream_end=True)

@@ -130,9 +130,9 @@ def test_tag_predictions_survive_save_and_load_through_the_backbone(trained, tin
     for text, found in zip(texts, entities, strict=True):
         for e in found:
             assert text[e["start"]:e["end"]] == e["text"] and e["type"] in ("ORG", "PER") and 0 < e["score"] <= 1
-    with pytest.raises(LorasuiteError, match="not a loaded classifier"):
+    with pytest.raises(LorasuiteError, match="not a classifier"):
         backbone.classify(["x"], key)
-    with pytest.raises(LorasuiteError, match="not a loaded token tagger"):
+    with pytest.raises(LorasuiteError, match="not a token tagger"):
         backbone.tag(["x"], "ner__missing")
 
 
