@@ -1,19 +1,19 @@
-"""One process, one base model, three apps: ``lorasuite serve``.
+"""One process, one base model, every installed app: ``lorasuite serve``.
 
-    lorasuite serve [--host 127.0.0.1] [--port 7860] [--apps support,sentiment,recommender] [--demo]
+    lorasuite serve [--host 127.0.0.1] [--port 7860] [--apps support,sentiment,recommender]
 
-Mounts each app's Gradio UI on one FastAPI server (``/support``, ``/sentiment``,
-``/recommend``) with a landing page at ``/``, ``/healthz`` (model loaded, database reachable,
-scheduler alive) and ``/metrics`` (Prometheus text). The base model is loaded once, before any
-app starts, and every app asks the shared backbone for its adapters. Each app's ``start(config)``
-runs at boot (ingest the shipped data when needed, start the feed scheduler) and ``stop()`` at
-shutdown: uvicorn turns SIGTERM into a clean lifespan shutdown. The finance dashboard needs the
-admin login (``apps.auth``); the customer chat does not.
+Mounts each app's Gradio page at ``/<name>/`` (and its admin page, when it has one, at
+``/<name>/admin/`` behind the admin login) on one FastAPI server, with a landing page at ``/``,
+``/healthz`` (public: ok and each app's state; with the admin login: the details) and
+``/metrics`` (Prometheus text; behind a bearer token when ``[suite] metrics_token`` is set).
+The base model is loaded once, before any app starts. Each app's ``start(ctx)`` runs at boot and
+``stop()`` at shutdown: uvicorn turns SIGTERM into a clean lifespan shutdown. Apps come from
+``apps.spec.discover()``; nothing here names one. Browser-facing protections (CORS, origin
+checks, login throttling, cookies, uploads) are ``apps.websecurity``.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from contextlib import asynccontextmanager
@@ -21,36 +21,14 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from apps.config import Config, load_config
+from shared.errors import LorasuiteError
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class AppSpec:
-    """Where an app lives and how it is mounted."""
-
-    name: str
-    package: str
-    path: str
-    title: str
-    blurb: str
-    login: bool
-
-
-APPS = {
-    "support": AppSpec("support", "apps.support", "/support", "Customer support",
-                       "Chat with the bank's help centre; hand-over to a person; agent inbox.", False),
-    "sentiment": AppSpec("sentiment", "apps.sentiment", "/sentiment", "Financial news monitor",
-                         "Feeds scored by sentiment, trends per company, spike alerts.", True),
-    "recommender": AppSpec("recommender", "apps.recommender", "/recommend", "Book recommender",
-                           "Recommendations from what you read or what you type.", False),
-}
-
-
 @dataclass
 class SuiteState:
-    """What /healthz reports and /metrics counts."""
+    """What /healthz reports."""
 
     apps: list[str] = field(default_factory=list)
     started: dict[str, bool] = field(default_factory=dict)
@@ -59,40 +37,27 @@ class SuiteState:
     boot_seconds: float = 0.0
 
 
-def parse_apps(value: str) -> list[str]:
-    """The ``--apps`` list, checked against the known apps."""
-    from shared.errors import LorasuiteError
+def parse_apps(value: str, specs: list) -> list[str]:
+    """The ``--apps`` list (names or aliases), checked against the installed apps."""
+    from apps.spec import by_name
 
     names = [n.strip() for n in value.split(",") if n.strip()]
-    unknown = [n for n in names if n not in APPS]
+    found = [by_name(specs, n) for n in names]
+    unknown = [n for n, spec in zip(names, found) if spec is None]
     if unknown or not names:
-        raise LorasuiteError(f"--apps: unknown app(s) {unknown}; choose from {', '.join(APPS)}")
-    return names
+        raise LorasuiteError(f"--apps: unknown app(s) {unknown}; choose from {', '.join(s.name for s in specs)}")
+    return list(dict.fromkeys(spec.name for spec in found))
 
 
-def _hook(spec: AppSpec, name: str):
-    """``start`` / ``stop`` / ``scheduler_alive`` from the app package, else from its ``service`` module."""
-    for module_name in (spec.package, f"{spec.package}.service"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        if hasattr(module, name):
-            return getattr(module, name)
-    return None
-
-
-def boot(state: SuiteState, config: Config) -> None:
+def boot(state: SuiteState, ctx: Any) -> None:
     """Load the base model once, then start every app (a failing app is reported, not fatal)."""
-    from shared.backbone import get_backbone
-
     start = time.perf_counter()
-    get_backbone(config.section("model").get("base", "minilm"))
+    _ = ctx.backbone
     state.model_loaded = True
     for name in state.apps:
-        hook = _hook(APPS[name], "start")
+        spec = ctx.spec(name)
         try:
-            result = hook(config) if hook else None
+            result = spec.start(ctx) if spec.start else None
             state.started[name] = True
             if isinstance(result, list):
                 state.notices[name] = [str(n) for n in result]
@@ -104,127 +69,162 @@ def boot(state: SuiteState, config: Config) -> None:
     log.info("suite ready in %.1f s: %s", state.boot_seconds, ", ".join(state.apps))
 
 
-def shutdown(state: SuiteState) -> None:
+def shutdown(state: SuiteState, ctx: Any) -> None:
     for name in state.apps:
-        hook = _hook(APPS[name], "stop")
+        spec = ctx.spec(name)
         try:
-            if hook:
-                hook()
+            if spec.stop:
+                spec.stop()
         except Exception:  # noqa: BLE001 - keep stopping the others
             log.exception("app %s failed to stop", name)
 
 
-def landing_page(state: SuiteState) -> str:
+def landing_page(state: SuiteState, ctx: Any) -> str:
     cards = "".join(
-        f'<li><a href="{APPS[n].path}/">{escape(APPS[n].title)}</a>'
-        f'{" (login)" if APPS[n].login else ""}<br><small>{escape(APPS[n].blurb)}</small></li>'
-        for n in state.apps)
-    return (f"<!doctype html><html><head><title>lorasuite</title></head><body style='font-family:sans-serif;"
-            f"max-width:40em;margin:3em auto'><h1>lorasuite</h1><p>One LoRA-tuned MiniLM, three apps.</p>"
-            f"<ul style='line-height:2'>{cards}</ul><p><a href='/healthz'>health</a> · "
-            f"<a href='/metrics'>metrics</a></p></body></html>")
+        f'<li><a href="{spec.path}/">{escape(spec.title)}</a>{" (login)" if spec.login else ""}'
+        f'<br><small>{escape(spec.blurb)}</small></li>' for spec in map(ctx.spec, state.apps))
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>lorasuite</title></head><body "
+            f"style='font-family:sans-serif;max-width:40em;margin:3em auto'><h1>lorasuite</h1><p>One LoRA-tuned "
+            f"MiniLM, {len(state.apps)} apps.</p><ul style='line-height:2'>{cards}</ul>"
+            f"<p><a href='/healthz'>health</a></p></body></html>")
 
 
-def create_app(apps: list[str], config: Config | None = None, mount_ui: bool = True):
-    """The FastAPI application with every requested app mounted."""
+def health(state: SuiteState, ctx: Any, details: bool = False) -> dict[str, Any]:
+    """Public: ok and each app's state. With ``details``: model, database, notices, app details."""
+    apps = {}
+    for name in state.apps:
+        spec = ctx.spec(name)
+        alive = state.started.get(name)
+        if alive and spec.health is not None:
+            alive = _healthy(spec)
+        apps[name] = "ok" if alive else ("starting" if name not in state.started else "failing")
+    database = ctx.db.ping()
+    body: dict[str, Any] = {"ok": bool(state.model_loaded and database and all(v == "ok" for v in apps.values())),
+                            "apps": apps}
+    if details:
+        body.update(model_loaded=state.model_loaded, database=database, notices=state.notices,
+                    boot_seconds=round(state.boot_seconds, 1),
+                    details={n: ctx.spec(n).details() for n in state.apps if ctx.spec(n).details})
+    return body
+
+
+def _healthy(spec: Any) -> bool:
+    try:
+        return bool(spec.health())
+    except Exception:  # noqa: BLE001 - a failing health check is an unhealthy app
+        log.exception("health check of %s failed", spec.name)
+        return False
+
+
+def create_app(ctx: Any, names: list[str] | None = None, mount_ui: bool = True):
+    """The FastAPI application with the requested apps (default: ``[suite] apps`` or all) mounted."""
     from fastapi import FastAPI
-    from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
-    from apps import suite_metrics
-    from apps.auth import check, credentials
+    from apps import auth, suite_metrics, websecurity
 
-    config = config or load_config()
-    state = SuiteState(apps=list(apps))
-    if any(APPS[n].login for n in apps):
-        credentials(config)  # production without a password fails here, before serving
+    names = names or parse_apps(",".join(ctx.config.suite.apps or [s.name for s in ctx.specs]), ctx.specs)
+    state = SuiteState(apps=list(names))
+    guard = auth.Guard(ctx.config)  # production without a good password fails here, before serving
 
     @asynccontextmanager
     async def lifespan(_app: Any):
-        boot(state, config)
+        boot(state, ctx)
         yield
-        shutdown(state)
+        shutdown(state, ctx)
 
-    app = FastAPI(title="lorasuite", lifespan=lifespan)
-    suite_metrics.instrument(app)
-
-    @app.get("/", response_class=HTMLResponse)
-    def index() -> str:
-        return landing_page(state)
-
-    @app.get("/healthz")
-    def healthz() -> JSONResponse:
-        body = health(state)
-        return JSONResponse(body, status_code=200 if body["ok"] else 503)
-
-    @app.get("/metrics", response_class=PlainTextResponse)
-    def metrics() -> PlainTextResponse:
-        text, content_type = suite_metrics.render()
-        return PlainTextResponse(text, media_type=content_type)
-
-    if "support" in apps:
-        _support_api(app, config)
-    if mount_ui:
-        import gradio as gr
-
-        for name in apps:
-            spec = APPS[name]
-            ui = importlib.import_module(f"{spec.package}.ui")
-            auth = (lambda user, password: check(user, password, config)) if spec.login else None
-            gr.mount_gradio_app(app, ui.build(), path=spec.path, auth=auth, show_error=False,
-                                auth_message="lorasuite admin login" if spec.login else None)
+    app = FastAPI(title="lorasuite", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    _core_routes(app, state, ctx, guard)
+    for name in names:
+        spec = ctx.spec(name)
+        if spec.routes is not None:
+            spec.routes(app, ctx)
+    uploads = _mount_pages(app, ctx, names, guard) if mount_ui else {}
+    suite_metrics.instrument(app, ctx.specs)
+    websecurity.protect(app, ctx.config, guard, uploads)
     app.state.suite = state
     return app
 
 
-def _support_api(app: Any, config: Config) -> None:
-    """``POST /api/support/ask`` {"text", "conversation_id"?} -> the reply as JSON (no login: it is the
-    customer's channel, like the chat window). Used by integrations and the load test."""
-    from fastapi import Body
-    from starlette.concurrency import run_in_threadpool
+def _core_routes(app: Any, state: SuiteState, ctx: Any, guard: Any) -> None:
+    from fastapi import Request
+    from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 
-    @app.post("/api/support/ask")
-    async def ask(payload: dict = Body(...)) -> dict:  # noqa: B008 - FastAPI's idiom
-        from apps.support.bot import get_bot
+    from apps import auth, suite_metrics
 
-        conversation = payload.get("conversation_id")
-        conversation = int(conversation) if str(conversation or "").isdigit() else None
-        reply = await run_in_threadpool(get_bot(config).ask, payload.get("text", ""), conversation, "api")
-        return dict(reply.to_json(), conversation_id=reply.conversation_id)
+    @app.get("/", response_class=HTMLResponse)
+    def index() -> str:
+        return landing_page(state, ctx)
+
+    @app.get("/healthz")
+    def healthz(request: Request) -> JSONResponse:
+        body = health(state, ctx, details=guard.basic_ok(request))
+        return JSONResponse(body, status_code=200 if body["ok"] else 503)
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def metrics(request: Request) -> PlainTextResponse:
+        token = ctx.config.suite.metrics_token.get_secret_value()
+        if token and not auth.same_secret(request.headers.get("authorization", ""), f"Bearer {token}"):
+            return PlainTextResponse("metrics need Authorization: Bearer <[suite] metrics_token>", status_code=401)
+        text, content_type = suite_metrics.render(ctx, state.apps)
+        return PlainTextResponse(text, media_type=content_type)
+
+    for name in state.apps:
+        for alias in ctx.spec(name).aliases:
+            app.add_api_route(f"/{alias}", _redirect(f"/{name}/", RedirectResponse), include_in_schema=False)
+            app.add_api_route(f"/{alias}/", _redirect(f"/{name}/", RedirectResponse), include_in_schema=False)
 
 
-def health(state: SuiteState) -> dict[str, Any]:
-    """Model loaded, database reachable, scheduler alive (when the sentiment app runs)."""
-    from shared.storage import shared_database
+def _redirect(target: str, response_class: Any):
+    def go() -> Any:
+        return response_class(target, status_code=308)
+    return go
 
-    database = shared_database().ping()
-    body: dict[str, Any] = {"model_loaded": state.model_loaded, "database": database, "apps": state.started,
-                            "notices": state.notices}
-    if "sentiment" in state.apps:
-        alive = _hook(APPS["sentiment"], "scheduler_alive")
-        body["scheduler"] = bool(alive()) if alive else None
-    body["ok"] = bool(state.model_loaded and database and all(state.started.get(n) for n in state.apps)
-                      and body.get("scheduler", True) is not False)
-    return body
+
+def _mount_pages(app: Any, ctx: Any, names: list[str], guard: Any) -> dict[str, bool]:
+    """Mount each page (admin pages first: ``/x/admin`` must not be swallowed by ``/x``); returns
+    path -> whether that page has a file-upload component."""
+    import gradio as gr
+
+    from apps.websecurity import accepts_uploads
+
+    limit = int(ctx.config.suite.max_upload_mb * 1024 * 1024)
+    pages: list[tuple[str, Any, bool]] = []
+    for name in names:
+        spec = ctx.spec(name)
+        if spec.admin_ui is not None:
+            pages.append((f"{spec.path}/admin", spec.admin_ui(ctx), True))
+        pages.append((spec.path, spec.build_ui(ctx), spec.login))
+    uploads = {}
+    for path, blocks, login in pages:
+        gr.mount_gradio_app(app, blocks, path=path, auth=guard.gradio_auth if login else None, show_error=False,
+                            auth_message="lorasuite admin login" if login else None, max_file_size=limit)
+        uploads[path] = accepts_uploads(blocks)
+    return uploads
 
 
 def _serve(args: Any) -> int:
     import uvicorn
 
-    config = load_config()
-    suite = config.section("suite")
-    apps = parse_apps(args.apps or ",".join(suite.get("apps", list(APPS))))
-    host = args.host or suite.get("host", "127.0.0.1")
-    port = int(args.port or suite.get("port", 7860))
-    app = create_app(apps, config)
-    log.info("serving %s on http://%s:%d/", ", ".join(apps), host, port)
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    ctx = args.ctx
+    suite = ctx.config.suite
+    names = parse_apps(args.apps or ",".join(suite.apps or [s.name for s in ctx.specs]), ctx.specs)
+    host = args.host or suite.host
+    port = int(args.port or suite.port)
+    if args.host:
+        ctx.config.suite.host = host  # the demo login is allowed only when bound to loopback
+    app = create_app(ctx, names)
+    log.info("serving %s on http://%s:%d/", ", ".join(names), host, port)
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=10,
+                proxy_headers=True, forwarded_allow_ips="127.0.0.1")
     return 0
 
 
 def register(commands: Any) -> None:
-    serve = commands.top.add_parser("serve", help="run the whole suite in one process")
-    serve.add_argument("--host", help="bind address (default 127.0.0.1, or [suite] host)")
-    serve.add_argument("--port", type=int, help="port (default 7860, or [suite] port)")
-    serve.add_argument("--apps", help="comma-separated: support,sentiment,recommender (default all)")
-    serve.add_argument("--demo", action="store_true", help="the demo: shipped data, default adapters (the default)")
+    serve = commands.top.add_parser("serve", help="run the suite (every installed app) in one process")
+    serve.add_argument("--host", help="bind address (default [suite] host, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default [suite] port, 7860)")
+    serve.add_argument("--apps", help="comma-separated app names (default [suite] apps, or every installed app)")
+    serve.add_argument("--demo", action="store_true",
+                       help="kept for old scripts: the demo (shipped data, default adapters) is what runs "
+                            "without a config file")
     serve.set_defaults(func=_serve)

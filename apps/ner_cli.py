@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ def _tagger(app: str, name: str) -> tuple[Any, str, dict]:
     if meta.get("task") != "tag":
         raise LorasuiteError(f"adapter {app}/{name} is a {meta.get('task')} adapter, not a token tagger")
     backbone = get_backbone(meta["base_model"])
-    return backbone, backbone.load(app, name), meta
+    return backbone, backbone.use(f"{app}/{name}"), meta
 
 
 def predict_sentences(backbone, key: str, token_lists: list[list[str]]) -> list[list[str]]:
@@ -131,14 +132,14 @@ def _eval(args: argparse.Namespace) -> int:
         from shared.atomic import write_text
 
         write_text(args.json, json.dumps(report, indent=2))
-        print(f"report: {args.json}")
+        print(f"report: {args.json}", file=sys.stderr)
     return 0
 
 
 def _tag(args: argparse.Namespace) -> int:
     app, name = _app_name(args)
     lines = tag_file(args.input, args.output, name=name, app=app)
-    print(f"wrote {lines} lines to {args.output}")
+    print(json.dumps({"output": args.output, "lines": lines}))
     return 0
 
 

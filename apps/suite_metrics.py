@@ -1,8 +1,9 @@
-"""Prometheus metrics for the suite (prometheus_client): requests, latencies, alerts, items.
+"""Prometheus metrics for the suite (prometheus_client): requests, latencies, logins, app gauges.
 
-HTTP requests and latencies are counted by a FastAPI middleware, grouped by app prefix (so
-Gradio's many internal routes do not explode the label set). Alert and item totals are read
-from the database at scrape time, so they are right across restarts and replicas.
+HTTP requests and latencies are counted by a middleware, labelled by the app a path belongs to
+(so Gradio's many internal routes do not explode the label set). Apps add their own metric
+families through ``AppSpec.metrics(ctx)``, read at scrape time and kept cheap by the app (no table
+scans per scrape). ``/metrics`` can be put behind a bearer token (``[suite] metrics_token``).
 """
 
 from __future__ import annotations
@@ -11,56 +12,37 @@ import time
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("lorasuite_http_requests_total", "HTTP requests", ["app", "status"], registry=REGISTRY)
 LATENCY = Histogram("lorasuite_http_request_seconds", "HTTP request latency", ["app"], registry=REGISTRY,
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-_PREFIXES = ("support", "sentiment", "recommend", "healthz", "metrics")
-_DB_GAUGES = [
-    ("lorasuite_sentiment_items", "Feed items stored", "SELECT count(*) FROM sentiment_items"),
-    ("lorasuite_sentiment_alerts", "Alerts raised", "SELECT count(*) FROM sentiment_alerts"),
-    ("lorasuite_support_messages", "Support messages stored", "SELECT count(*) FROM support_messages"),
-    ("lorasuite_support_open_tickets", "Open support tickets",
-     "SELECT count(*) FROM support_tickets WHERE status = 'open'"),
-]
+LOGIN_FAILURES = Counter("lorasuite_login_failures_total", "Failed admin logins", registry=REGISTRY)
+LOGIN_LOCKOUTS = Counter("lorasuite_login_lockouts_total", "Client addresses locked out after failed logins",
+                         registry=REGISTRY)
+CORE_LABELS = ("healthz", "metrics", "api")
 
 
-def app_label(path: str) -> str:
-    """The app a request path belongs to (``other`` for the rest)."""
-    head = path.strip("/").split("/", 1)[0]
-    return head if head in _PREFIXES else ("landing" if not head else "other")
+def app_label(path: str, names: set[str]) -> str:
+    """The app a request path belongs to (``landing`` for /, ``other`` for the rest)."""
+    parts = path.strip("/").split("/")
+    head = parts[0]
+    if head == "api" and len(parts) > 1 and parts[1] in names:
+        return parts[1]
+    if head in names or head in CORE_LABELS:
+        return head
+    return "landing" if not head else "other"
 
 
-class DatabaseCollector:
-    """Totals read from the database at scrape time (a missing table reads as absent)."""
-
-    def collect(self):
-        from shared.storage import shared_database
-
-        db = shared_database()  # one engine per URL for the process, not one per scrape
-        for name, help_text, sql in _DB_GAUGES:
-            try:
-                value = db.scalar(sql)
-            except Exception:  # noqa: BLE001 - the app is not running / table not created
-                continue
-            family = GaugeMetricFamily(name, help_text)
-            family.add_metric([], float(value or 0))
-            yield family
-
-
-REGISTRY.register(DatabaseCollector())
-
-
-def instrument(app: Any) -> None:
-    """Count and time every request."""
+def instrument(app: Any, specs: list) -> None:
+    """Count and time every request, by app."""
+    names = {s.name for s in specs} | {alias for s in specs for alias in s.aliases}
 
     @app.middleware("http")
     async def measure(request, call_next):
         start = time.perf_counter()
-        label = app_label(request.url.path)
+        label = app_label(request.url.path, names)
         status = "500"
         try:
             response = await call_next(request)
@@ -71,6 +53,24 @@ def instrument(app: Any) -> None:
             LATENCY.labels(label).observe(time.perf_counter() - start)
 
 
-def render() -> tuple[str, str]:
-    """The exposition text and its content type."""
-    return generate_latest(REGISTRY).decode("utf-8"), CONTENT_TYPE_LATEST
+def render(ctx: Any = None, names: list[str] = ()) -> tuple[str, str]:
+    """The exposition text (the suite's registry plus each served app's families) and its type."""
+    text = generate_latest(REGISTRY).decode("utf-8")
+    if ctx is not None:
+        registry = CollectorRegistry()
+        registry.register(_Apps(ctx, names))
+        text += generate_latest(registry).decode("utf-8")
+    return text, CONTENT_TYPE_LATEST
+
+
+class _Apps:
+    """A collector over the apps' ``metrics(ctx)`` hooks."""
+
+    def __init__(self, ctx: Any, names: list[str]) -> None:
+        self.ctx, self.names = ctx, names
+
+    def collect(self):
+        for name in self.names:
+            spec = self.ctx.spec(name)
+            if spec is not None and spec.metrics is not None:
+                yield from spec.metrics(self.ctx)

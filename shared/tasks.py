@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from shared import adapters
-from shared.datasets import check_dev_labels, file_hash, read_labeled_csv
+from shared.datasets import check_dev_labels, file_hash, read_csv_rows, read_labeled_csv
 from shared.errors import DataError
 from shared.home import state_dir
 from shared.settings import LoraSettings
@@ -61,3 +61,29 @@ def eval_classify_file(data: str | Path, name: str, app: str = "core", text_col:
     png = Path(png) if png else state_dir("reports") / f"{app}_{name}_confusion.png"
     confusion_png(gold, predicted, meta["labels"], png, title=f"{app}/{name} on {Path(data).name}")
     return format_report(report), png
+
+
+def read_pairs(path: str | Path, query_col: str = "query", positive_col: str = "positive") -> list[tuple[str, str]]:
+    """(query, positive) pairs of a CSV; every row needs both."""
+    pairs = []
+    for number, row in read_csv_rows(path, [query_col, positive_col]):
+        query, positive = (row.get(query_col) or "").strip(), (row.get(positive_col) or "").strip()
+        if not query or not positive:
+            raise DataError(path, f"empty '{query_col}' or '{positive_col}'", row=number, fix="fill it or delete the row")
+        pairs.append((query, positive))
+    return pairs
+
+
+def train_biencoder_files(data: str | Path, name: str, app: str = "core", dev: str | Path | None = None,
+                          query_col: str = "query", positive_col: str = "positive",
+                          settings: LoraSettings | None = None, model: str = "minilm") -> Path:
+    """Validate the pair files, train a LoRA bi-encoder, save it as ``app/name``; returns its path."""
+    adapters.check_name("app", app)
+    adapters.check_name("adapter", name)
+    pairs = read_pairs(data, query_col, positive_col)
+    dev_pairs = read_pairs(dev, query_col, positive_col) if dev else None
+    from shared.biencoder import train_biencoder
+
+    trained = train_biencoder(pairs, settings, model=model, dev=dev_pairs,
+                              data_hash=file_hash(data, dev) if dev else file_hash(data))
+    return adapters.save(app, name, trained)

@@ -4,7 +4,8 @@
 - ``tiny_bert`` / ``tiny_causal``: random 2-layer models saved to a temp dir (built offline
   in seconds, with MiniLM's tokenizer) for logic tests that must not depend on a real model;
 - ``minilm``: the real all-MiniLM-L6-v2 backbone, loaded once per session, for behaviour that
-  depends on real embeddings.
+  depends on real embeddings;
+- ``ctx`` / ``make_ctx(**sections)``: an AppContext (typed config, database, backbone, registry).
 """
 
 from __future__ import annotations
@@ -21,6 +22,31 @@ def lorasuite_home(tmp_path, monkeypatch):
     monkeypatch.delenv("LORASUITE_DB_URL", raising=False)
     yield home
     close_shared_databases()  # each test's home has its own database URL
+
+
+@pytest.fixture(scope="session")
+def app_specs():
+    """The installed apps (entry points of lorasuite.apps)."""
+    from apps.spec import discover
+
+    return discover()
+
+
+@pytest.fixture
+def make_ctx(app_specs):
+    """``make_ctx(support={...}, suite={...})``: an AppContext on a validated config (this test's home)."""
+    from apps.config import validate
+    from apps.context import AppContext
+
+    def make(**sections):
+        return AppContext.create(specs=app_specs, config=validate(sections, None, app_specs))
+    return make
+
+
+@pytest.fixture
+def ctx(make_ctx):
+    """An AppContext with every default."""
+    return make_ctx()
 
 
 def _minilm_tokenizer():

@@ -1,12 +1,12 @@
-"""``lorasuite recommend ...``: import catalogues, train the adapter, get recommendations.
+"""``lorasuite recommender ...``: import catalogues, train the adapter, get recommendations.
 
-    lorasuite recommend import --items items.csv --interactions ratings.csv   (or --demo)
-    lorasuite recommend import-movielens ../shared/data/recommender --out var/movielens [--import]
-    lorasuite recommend train --items items.csv --interactions ratings.csv --name next-item
-    lorasuite recommend for-user u001 --k 10 [--interest "cosy mysteries"] [--adapter NAME|none] [--json]
-    lorasuite recommend query "slow-burn space opera with a strong heroine" --k 10
-    lorasuite recommend more-like b001 --k 5
-    lorasuite recommend batch --users users.txt --k 10 --output recs.jsonl [--adapter NAME]
+    lorasuite recommender import --items items.csv --interactions ratings.csv   (or --demo)
+    lorasuite recommender import-movielens ../shared/data/recommender --out var/movielens [--import]
+    lorasuite recommender train --items items.csv --interactions ratings.csv --name next-item
+    lorasuite recommender for-user u001 --k 10 [--interest "cosy mysteries"] [--adapter NAME|none] [--json]
+    lorasuite recommender query "slow-burn space opera with a strong heroine" --k 10
+    lorasuite recommender more-like b001 --k 5
+    lorasuite recommender batch --users users.txt --k 10 --output recs.jsonl [--adapter NAME]
 
 Nothing heavy is imported until a verb runs.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from shared.errors import LorasuiteError
 
@@ -30,13 +31,14 @@ def _rating_range(text: str) -> tuple[float, float]:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from apps.recommender.app import service_of
     from apps.recommender.catalog import import_files
-    from apps.recommender.service import load_demo
 
     if not (args.items or args.interactions or args.demo):
         raise LorasuiteError("give --items and/or --interactions, or --demo for the shipped books")
-    reports = load_demo(force=True) if args.demo else []
-    reports += import_files(args.items, args.interactions, rating_range=args.rating_range)
+    service = service_of(args.ctx)
+    reports = service.load_catalogue(force=True) if args.demo else []
+    reports += import_files(args.items, args.interactions, rating_range=args.rating_range, store=service.store)
     for report in reports:
         print(report.summary(show=args.show))
     return 0
@@ -48,11 +50,12 @@ def _movielens(args: argparse.Namespace) -> int:
 
     out = args.out or state_dir("movielens")
     items, interactions, n_items, n_rows = convert(args.directory, out, args.max_tags)
-    print(f"wrote {items} ({n_items} items) and {interactions} ({n_rows} interactions)")
+    print(f"wrote {items} ({n_items} items) and {interactions} ({n_rows} interactions)", file=sys.stderr)
     if args.load:
+        from apps.recommender.app import service_of
         from apps.recommender.catalog import import_files
 
-        for report in import_files(items, interactions):
+        for report in import_files(items, interactions, store=service_of(args.ctx).store):
             print(report.summary())
     return 0
 
@@ -78,37 +81,36 @@ def _print(cards: list, as_json: bool) -> None:
         else:
             print(f"{rank:2d}. {card.title} [{card.item_id}]  {card.score:+.2f}  ({card.reason})")
     if not cards:
-        print("no recommendations (the catalogue is empty or everything is seen)")
+        print("no recommendations (the catalogue is empty or everything is seen)", file=sys.stderr)
+
+
+def _engine(args: argparse.Namespace):
+    from apps.recommender.app import service_of
+
+    return service_of(args.ctx).engine(args.adapter)
 
 
 def _for_user(args: argparse.Namespace) -> int:
-    from apps.recommender.service import get_engine
-
-    engine = get_engine(args.adapter)
+    engine = _engine(args)
     if args.user_id not in engine.histories and not args.interest:
-        print(f"# unknown user {args.user_id!r}: popular items", flush=True)
+        print(f"note: unknown user {args.user_id!r}: popular items", file=sys.stderr)
     _print(engine.for_user(args.user_id, args.k, interest=args.interest), args.json)
     return 0
 
 
 def _query(args: argparse.Namespace) -> int:
-    from apps.recommender.service import get_engine
-
     if not args.text.strip():
         raise LorasuiteError("the query text is empty")
-    _print(get_engine(args.adapter).query(args.text, args.k), args.json)
+    _print(_engine(args).query(args.text, args.k), args.json)
     return 0
 
 
 def _more_like(args: argparse.Namespace) -> int:
-    from apps.recommender.service import get_engine
-
-    _print(get_engine(args.adapter).more_like(args.item_id, args.k), args.json)
+    _print(_engine(args).more_like(args.item_id, args.k), args.json)
     return 0
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from apps.recommender.service import get_engine
     from shared.atomic import write_jsonl
     from shared.errors import DataError
 
@@ -119,11 +121,11 @@ def _batch(args: argparse.Namespace) -> int:
     users = [line.strip() for line in lines if line.strip()]
     if not users:
         raise DataError(args.users, "no user ids", fix="one user id per line")
-    engine = get_engine(args.adapter)
+    engine = _engine(args)
     results = engine.for_users(users, args.k)
     count = write_jsonl(args.output, ({"user_id": u, "items": items} for u, items in zip(users, results, strict=True)))
     unknown = sum(1 for u in users if u not in engine.histories)
-    print(f"wrote {count} lines to {args.output} ({unknown} unknown users got popular items)")
+    print(json.dumps({"output": args.output, "lines": count, "unknown_users": unknown}))
     return 0
 
 
@@ -134,11 +136,10 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def register(commands) -> None:
-    """Add ``lorasuite recommend <verb>``."""
+def register(group) -> None:
+    """Add the verbs of ``lorasuite recommender`` (alias ``recommend``) to its parser."""
     from apps.cli import add_settings_args
 
-    group = commands.top.add_parser("recommend", help="text-based recommender: import, train, recommend")
     verbs = group.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     imp = verbs.add_parser("import", help="import items and/or interactions (CSV or JSONL); bad rows are reported")
@@ -181,6 +182,7 @@ def register(commands) -> None:
     batch.set_defaults(func=_batch)
 
     for p in (*(verbs.choices[v] for v in ("for-user", "query", "more-like")), batch):
-        p.add_argument("--adapter", default="default", help="recommender adapter name, or 'none' for frozen MiniLM")
+        p.add_argument("--adapter", help="APP/NAME[@VERSION], NAME or a folder (default: [recommender] adapter); "
+                                         "'none' for the frozen MiniLM")
     for p in (imp, tr):
         p.add_argument("--rating-range", type=_rating_range, default=(0.0, 5.0), help="LOW,HIGH (default 0,5)")

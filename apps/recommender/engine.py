@@ -6,7 +6,7 @@ LoRA next-item ones (history profiles). Both are cached on disk as core ``Embedd
 directories under ``$LORASUITE_HOME/indexes/recommender/`` keyed by the catalogue version and
 the adapter, so a restart does not re-encode.
 
-    engine = Engine(Store().snapshot(), adapter="next-item")
+    engine = Engine(Store(db).snapshot(), adapter="recommender/next-item")
     engine.for_user("u001", k=10)            # -> [Recommendation(item_id, title, snippet, score, reason)]
     engine.query("slow-burn space opera with a strong heroine")
     engine.more_like("b001")
@@ -50,7 +50,7 @@ class Recommendation:
 
 def item_vectors(snapshot: Snapshot, backbone, adapter: str | None, texts: list[str]) -> np.ndarray:
     """Unit item vectors in snapshot order, from the disk cache or encoded now (then cached)."""
-    meta = backbone.metas.get(adapter, {}) if adapter else {}
+    meta = backbone.meta(adapter) if adapter else {}
     tag = content_hash(snapshot.version, backbone.ref.name, adapter or "base", meta.get("created"),
                        meta.get("data_hash"))[:24]
     path = state_dir("indexes", APP) / tag
@@ -74,8 +74,9 @@ class Engine:
     """Recommendations for users, typed interests and items over one catalogue snapshot."""
 
     def __init__(self, snapshot: Snapshot, adapter: str | None = None, model: str = "minilm",
-                 settings: Blend | None = None, rating_range: tuple[float, float] = RATING_RANGE) -> None:
-        from shared import adapters
+                 settings: Blend | None = None, rating_range: tuple[float, float] = RATING_RANGE,
+                 backbone=None) -> None:
+        from shared import adapters, registry
         from shared.backbone import get_backbone
 
         self.snapshot, self.items, self.rating_range = snapshot, snapshot.items, rating_range
@@ -84,12 +85,14 @@ class Engine:
         self.texts = [embed_text(item) for item in self.items]
         self.words = WordIndex(self.texts)
         self.adapter, meta = adapter, {}
-        if adapter:
-            meta = adapters.read_meta(adapters.find(APP, adapter))
+        if adapter:  # pinned to the version it resolves to now: item vectors and queries must agree
+            version = registry.resolve(adapter, app=APP)
+            meta = adapters.read_meta(version.path)
             model = meta.get("base_model", model)
+            adapter = version.ref
         self.min_pref = float(meta.get("min_pref", 0.4))  # what counted as liked when the adapter was trained
-        self.backbone = get_backbone(model)
-        self.key = self.backbone.load(APP, adapter) if adapter else None
+        self.backbone = backbone or get_backbone(model)
+        self.key = self.backbone.use(adapter) if adapter else None
         base = item_vectors(snapshot, self.backbone, None, self.texts)
         tuned = item_vectors(snapshot, self.backbone, self.key, self.texts) if self.key else base
         self.histories = histories(snapshot.interactions, self.positions, rating_range)

@@ -19,11 +19,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
 from apps.sentiment import outbox
 from apps.sentiment.detector import HOUR, Detector, Rules, TopicState, Transition, event_for, record
+from apps.sentiment.settings import settings_of
 from apps.sentiment.store import get_setting, iso, parse_iso, set_setting, utcnow
 from shared.errors import LorasuiteError
 from shared.storage import Database
@@ -33,13 +35,9 @@ CLOCK = "detector_clock"
 MAX_CATCHUP_DAYS = 120  # a first check (or one after a long outage) looks back at most this far
 
 
-def load_rules(db: Database, section: dict | None = None) -> Rules:
+def load_rules(db: Database, settings: Any = None) -> Rules:
     """Defaults <- ``[sentiment.alerts]`` <- rules saved from the dashboard."""
-    if section is None:
-        from apps.config import load_config
-
-        section = load_config().section("sentiment")
-    values = dict(section.get("alerts") or {})
+    values = asdict(settings_of(settings).alerts)
     values.update(get_setting(db, "rules", {}) or {})
     try:
         return Rules.from_dict(values)
@@ -58,11 +56,11 @@ def save_rules(db: Database, values: dict[str, Any]) -> Rules:
     return rules
 
 
-def check(db: Database, now: datetime | None = None, section: dict | None = None) -> dict[str, int]:
+def check(db: Database, now: datetime | None = None, settings: Any = None) -> dict[str, int]:
     """Evaluate every grid time since the last check up to ``now``; store and queue what fired."""
     now = now or utcnow()
-    rules = load_rules(db, section)
-    targets = outbox.channels(section)
+    rules = load_rules(db, settings)
+    targets = outbox.channels(settings)
     summary = {"evaluated": 0, "fired": 0, "escalated": 0, "resolved": 0}
     with db.transaction() as tx:
         clock = json.loads(tx.scalar("SELECT value FROM sentiment_settings WHERE key = :k", {"k": CLOCK}) or "{}")

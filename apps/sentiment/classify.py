@@ -1,7 +1,7 @@
 """Sentiment of headlines by the LoRA adapter on the shared backbone, plus optional entity tags.
 
-The adapter is ``sentiment/<name>`` from the registry (default ``finance``, the shipped one;
-``[sentiment] adapter`` in the config picks another). It must be a classifier with a
+The adapter is a registry reference (default ``sentiment/finance``, the shipped one;
+``[sentiment] adapter`` in the config picks another) and follows its champion. It must be a classifier with a
 ``negative`` label. Each headline gets the top label, its calibrated probability (``score``)
 and a polarity ``p(positive) - p(negative)`` in [-1, 1] for trend lines.
 
@@ -9,27 +9,25 @@ Entities come from a token-classification adapter (``[sentiment] ner_adapter``, 
 ``ner/orgs``) when the core backbone can tag (``Backbone.tag``) and that adapter exists;
 otherwise entity tagging is simply off.
 
-    model = SentimentModel.load("finance")
+    model = SentimentModel.load("sentiment/finance")
     model.predict(["Boeing halts 737 MAX production"])  # -> [Scored("negative", 0.93, -0.9)]
     classify_file("in.csv", "out.jsonl")
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shared import adapters
+from shared import adapters, registry
 from shared.errors import AdapterNotFoundError, LorasuiteError
 
 log = logging.getLogger(__name__)
 
 APP = "sentiment"
-DEFAULT_ADAPTER = "finance"
+DEFAULT_ADAPTER = "sentiment/finance"
 DEFAULT_NER = "ner/orgs"
 ORG_TYPES = ("ORG", "ORGANIZATION", "ORGANISATION", "CORPORATION", "COMPANY")
 
@@ -42,36 +40,31 @@ class Scored:
 
 
 class SentimentModel:
-    """A loaded sentiment adapter: ``predict(texts)`` in batches."""
+    """A sentiment adapter reference on the backbone: ``predict(texts)`` in batches. The backbone
+    follows the reference, so a promoted or rolled-back version is used from the next call on."""
 
-    _cache: dict[str, SentimentModel] = {}
-    _lock = threading.Lock()
-
-    def __init__(self, name: str, path: Path, meta: dict[str, Any]) -> None:
-        from shared.backbone import get_backbone
-
-        self.name, self.path, self.meta = name, path, meta
-        self.stamp = f"{path}|{meta.get('created')}"
-        self.backbone = get_backbone(meta.get("base_model", "minilm"))
-        # one key per adapter version, so a retrained or differently-homed adapter never shadows another
-        self.key = f"{APP}__{name}__{hashlib.sha1(self.stamp.encode()).hexdigest()[:8]}"
-        if self.key not in self.backbone.metas:
-            self.backbone.add_adapter(self.key, path)
+    def __init__(self, backbone: Any, ref: str) -> None:
+        self.backbone, self.ref = backbone, ref
+        self.name = ref  # recorded with each scored item
 
     @classmethod
-    def load(cls, name: str = DEFAULT_ADAPTER) -> SentimentModel:
-        """The adapter ``sentiment/<name>`` (cached; reloaded when its files change)."""
-        path = adapters.find(APP, name)
-        meta = adapters.read_meta(path)
+    def load(cls, name: str = DEFAULT_ADAPTER, backbone: Any = None) -> SentimentModel:
+        """The adapter ``name`` (``APP/NAME[@V]``, ``NAME`` in the sentiment app, or a folder), checked
+        to be a sentiment classifier."""
+        version = registry.resolve(name, app=APP)
+        meta = adapters.read_meta(version.path)
         if meta.get("task") != "classify" or "negative" not in meta.get("labels", []):
-            raise LorasuiteError(f"adapter {APP}/{name} at {path} is not a sentiment classifier "
+            raise LorasuiteError(f"adapter {name} at {version.path} is not a sentiment classifier "
                                  f"(needs task classify with a 'negative' label; has {meta.get('labels')})")
-        stamp = f"{path}|{meta.get('created')}"
-        with cls._lock:
-            cached = cls._cache.get(stamp)
-            if cached is None or cached.key not in cached.backbone.metas:
-                cached = cls._cache[stamp] = cls(name, path, meta)
-            return cached
+        if backbone is None:
+            from shared.backbone import get_backbone
+
+            backbone = get_backbone(meta.get("base_model", "minilm"))
+        return cls(backbone, backbone.use(name, app=APP))
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.backbone.meta(self.ref)
 
     @property
     def labels(self) -> list[str]:
@@ -81,7 +74,7 @@ class SentimentModel:
         """Label, calibrated score and polarity for each text, in order."""
         if not texts:
             return []
-        labels, probs = self.backbone.classify_probs(list(texts), self.key)
+        labels, probs = self.backbone.classify_probs(list(texts), self.ref)
         neg = labels.index("negative")
         pos = labels.index("positive") if "positive" in labels else None
         out = []
@@ -92,18 +85,10 @@ class SentimentModel:
         return out
 
 
-def configured_adapter(section: dict | None = None) -> str:
-    if section is None:
-        from apps.config import load_config
-
-        section = load_config().section("sentiment")
-    return str(section.get("adapter") or DEFAULT_ADAPTER)
-
-
-def load_model(name: str | None = None, required: bool = True) -> SentimentModel | None:
-    """The configured sentiment model; with ``required=False`` a missing adapter returns None."""
+def load_model(name: str, required: bool = True, backbone: Any = None) -> SentimentModel | None:
+    """The sentiment model ``name`` refers to; with ``required=False`` a missing adapter returns None."""
     try:
-        return SentimentModel.load(name or configured_adapter())
+        return SentimentModel.load(name, backbone)
     except AdapterNotFoundError:
         if required:
             raise
@@ -118,21 +103,20 @@ class EntityTagger:
         self.backbone, self.key = backbone, key
 
     @classmethod
-    def maybe(cls, spec: str | None = None) -> EntityTagger | None:
-        """A tagger for ``app/name`` (default ``ner/orgs``), or None when tagging is unavailable."""
-        spec = spec or DEFAULT_NER
-        if spec.lower() in ("", "none", "off"):
+    def maybe(cls, ref: str | None = DEFAULT_NER, backbone: Any = None) -> EntityTagger | None:
+        """A tagger for ``ref`` (default ``ner/orgs``), or None when tagging is off or unavailable."""
+        ref = ref or DEFAULT_NER
+        if ref.lower() in ("none", "off"):
             return None
-        app, _, name = spec.partition("/")
         try:
-            path = adapters.find(app, name)
-            meta = adapters.read_meta(path)
-            from shared.backbone import get_backbone
+            meta = adapters.read_meta(registry.resolve(ref, app="ner").path)
+            if backbone is None:
+                from shared.backbone import get_backbone
 
-            backbone = get_backbone(meta.get("base_model", "minilm"))
+                backbone = get_backbone(meta.get("base_model", "minilm"))
             if not hasattr(backbone, "tag"):
                 return None
-            return cls(backbone, backbone.load(app, name))
+            return cls(backbone, backbone.use(ref, app="ner"))
         except LorasuiteError as err:
             log.info("entity tagging off (%s)", err)
             return None
@@ -149,15 +133,20 @@ def is_org(entity: dict) -> bool:
     return str(entity.get("type", "")).upper() in ORG_TYPES
 
 
-def classify_file(input_path: str | Path, output_path: str | Path, adapter: str | None = None) -> int:
+def classify_file(input_path: str | Path, output_path: str | Path, adapter: str = DEFAULT_ADAPTER) -> int:
     """Classify a CSV (``text`` column) or JSONL (``text`` key) file; one JSON line per input, in order."""
+    from tqdm.auto import tqdm
+
     from shared.atomic import write_jsonl
     from shared.datasets import read_texts
 
     texts = read_texts(input_path)
-    model = SentimentModel.load(adapter or configured_adapter())
+    model = SentimentModel.load(adapter)
     rows = []
-    for start in range(0, len(texts), 1024):
-        chunk = texts[start : start + 1024]
-        rows.extend({"text": t, "label": s.label, "score": s.score} for t, s in zip(chunk, model.predict(chunk), strict=True))
+    with tqdm(total=len(texts), desc="classify", unit="text", disable=None) as bar:
+        for start in range(0, len(texts), 1024):
+            chunk = texts[start : start + 1024]
+            rows.extend({"text": t, "label": s.label, "score": s.score}
+                        for t, s in zip(chunk, model.predict(chunk), strict=True))
+            bar.update(len(chunk))
     return write_jsonl(output_path, rows)

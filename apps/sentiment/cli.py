@@ -17,21 +17,23 @@ import json
 from typing import Any
 
 
-def register(commands: Any) -> None:
+def register(group: Any) -> None:
+    """Add the verbs of ``lorasuite sentiment`` to its parser."""
     from apps.cli import add_settings_args
 
-    group = commands.top.add_parser("sentiment", help="financial news sentiment monitor")
     sub = group.add_subparsers(dest="verb", required=True)
     p = sub.add_parser("ingest", help="ingest feed URLs, files or directories once")
     p.add_argument("sources", nargs="+", metavar="URL_OR_PATH")
-    p.add_argument("--adapter", help="sentiment adapter (default: [sentiment] adapter or 'finance')")
+    p.add_argument("--adapter", help="sentiment adapter: APP/NAME[@VERSION], NAME or a folder "
+                                     "(default: [sentiment] adapter, sentiment/finance)")
     p.set_defaults(func=_ingest)
     p = sub.add_parser("classify", help="label headlines in a CSV (text column) or JSONL file")
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)
-    p.add_argument("--adapter")
+    p.add_argument("--adapter", help="APP/NAME[@VERSION], NAME or a folder (default: [sentiment] adapter)")
     p.set_defaults(func=_classify)
-    p = sub.add_parser("train", help="train a sentiment adapter (CSV text,label)")
+    p = sub.add_parser("train", help="train a sentiment adapter (CSV text,label) (= lorasuite train classify "
+                                     "--app sentiment)")
     p.add_argument("--data", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--dev")
@@ -75,8 +77,9 @@ def _ingest(args: argparse.Namespace) -> int:
     from apps.sentiment.ingest import Pipeline, ingest_sources
     from apps.sentiment.store import open_db
 
-    db = open_db()
-    stats = ingest_sources(args.sources, db, Pipeline.from_config(db, adapter=args.adapter), progress=True)
+    db, settings = open_db(args.ctx.db), args.ctx.settings("sentiment")
+    pipeline = Pipeline.from_config(db, settings, adapter=args.adapter, backbone=args.ctx.backbone)
+    stats = ingest_sources(args.sources, db, pipeline, progress=True)
     print(json.dumps(stats.summary()))
     return 0
 
@@ -84,7 +87,7 @@ def _ingest(args: argparse.Namespace) -> int:
 def _classify(args: argparse.Namespace) -> int:
     from apps.sentiment.classify import classify_file
 
-    n = classify_file(args.input, args.output, args.adapter)
+    n = classify_file(args.input, args.output, args.adapter or args.ctx.settings("sentiment").adapter)
     print(json.dumps({"output": args.output, "lines": n}))
     return 0
 
@@ -105,7 +108,8 @@ def _replay(args: argparse.Namespace) -> int:
     from apps.sentiment.store import open_db
     from shared.errors import LorasuiteError
 
-    values = load_rules(open_db()).to_dict()
+    db, settings = open_db(args.ctx.db), args.ctx.settings("sentiment")
+    values = load_rules(db, settings).to_dict()
     for item in args.set:
         key, sep, value = item.partition("=")
         if not sep or key.strip() not in values:
@@ -115,7 +119,7 @@ def _replay(args: argparse.Namespace) -> int:
         rules = Rules.from_dict(values)
     except ValueError as err:
         raise LorasuiteError(f"bad alert rule: {err}") from err
-    print(json.dumps(replay(args.sources, args.output, args.watchlist, rules, args.adapter)))
+    print(json.dumps(replay(args.sources, args.output, args.watchlist, rules, args.adapter, db=db, settings=settings)))
     return 0
 
 
@@ -124,7 +128,7 @@ def _alerts(args: argparse.Namespace) -> int:
     from apps.sentiment.store import open_db
     from shared.errors import LorasuiteError
 
-    db = open_db()
+    db, settings = open_db(args.ctx.db), args.ctx.settings("sentiment")
     if args.ack is not None or args.silence:
         if not args.who:
             raise LorasuiteError("--ack and --silence need --who")
@@ -133,9 +137,9 @@ def _alerts(args: argparse.Namespace) -> int:
         print(json.dumps(done, default=str))
         return 0
     if not args.no_check:
-        alerts.check(db)
+        alerts.check(db, settings=settings)
     if args.deliver:
-        outbox.deliver_due(db, _section())
+        outbox.deliver_due(db, settings)
     for alert in alerts.list_alerts(db, open_only=not args.all):
         if args.json:
             print(json.dumps(alert, default=str))
@@ -151,7 +155,7 @@ def _feeds(args: argparse.Namespace) -> int:
     from apps.sentiment.store import open_db
     from shared.errors import LorasuiteError
 
-    db = open_db()
+    db = open_db(args.ctx.db)
     if args.action == "add":
         if not args.name or not args.url:
             raise LorasuiteError("feeds add needs NAME and URL")
@@ -170,21 +174,14 @@ def _feeds(args: argparse.Namespace) -> int:
 def _monitor(args: argparse.Namespace) -> int:
     import time
 
-    from apps.config import load_config
-    from apps.sentiment import service
+    from apps.sentiment.app import service_of
 
-    config = load_config()
     if args.no_demo:
-        config.values.setdefault("sentiment", {})["demo_feeds"] = False
-    service.start(config)
+        args.ctx.settings("sentiment").demo_feeds = False
+    service = service_of(args.ctx)
+    service.start()
     try:
         while True:
             time.sleep(3600)
     finally:
         service.stop()
-
-
-def _section() -> dict:
-    from apps.config import load_config
-
-    return load_config().section("sentiment")

@@ -199,15 +199,12 @@ def remove_feed(db: Database, name: str) -> bool:
         return tx.execute("DELETE FROM sentiment_feeds WHERE name = :n", {"n": name}).rowcount > 0
 
 
-def sync_config_feeds(db: Database, section: dict) -> list[str]:
-    """Upsert the ``[[sentiment.feeds]]`` entries of the config (name, url, interval); returns names."""
+def sync_config_feeds(db: Database, feeds: list) -> list[str]:
+    """Upsert the ``[[sentiment.feeds]]`` entries (name, url, interval_minutes); returns the names."""
     names = []
-    for number, feed in enumerate(section.get("feeds", []) or [], start=1):
-        if not isinstance(feed, dict) or not feed.get("url"):
-            raise LorasuiteError(f"config [[sentiment.feeds]] entry {number} needs a url")
-        name = str(feed.get("name") or feed["url"])
-        add_feed(db, name, str(feed["url"]), int(feed.get("interval", feed.get("interval_s", 900))), "config")
-        names.append(name)
+    for feed in feeds:
+        add_feed(db, feed.name, feed.url, int(feed.interval_minutes * 60), "config")
+        names.append(feed.name)
     return names
 
 

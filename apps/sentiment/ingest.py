@@ -23,6 +23,7 @@ from typing import Any
 from apps.sentiment import feeds
 from apps.sentiment.classify import EntityTagger, SentimentModel, load_model
 from apps.sentiment.items import Item, from_entry, unique_in_batch
+from apps.sentiment.settings import settings_of
 from apps.sentiment.store import iso, open_db, utcnow
 from apps.sentiment.topics import TopicMatcher, sectors_from, watchlist
 from shared.errors import LorasuiteError
@@ -54,15 +55,13 @@ class Pipeline:
         self.model, self.matcher, self.tagger = model, matcher, tagger
 
     @classmethod
-    def from_config(cls, db: Database, section: dict | None = None, adapter: str | None = None,
-                    require_model: bool = False) -> Pipeline:
-        if section is None:
-            from apps.config import load_config
-
-            section = load_config().section("sentiment")
-        model = load_model(adapter or section.get("adapter"), required=require_model)
-        tagger = EntityTagger.maybe(section.get("ner_adapter"))
-        return cls(model, TopicMatcher(watchlist(db, section), sectors_from(section)), tagger)
+    def from_config(cls, db: Database, settings: Any = None, adapter: str | None = None,
+                    require_model: bool = False, backbone: Any = None) -> Pipeline:
+        """The pipeline ``[sentiment]`` describes (``adapter`` overrides its adapter)."""
+        settings = settings_of(settings)
+        model = load_model(adapter or settings.adapter, required=require_model, backbone=backbone)
+        tagger = EntityTagger.maybe(settings.ner_adapter, backbone)
+        return cls(model, TopicMatcher(watchlist(db, settings), sectors_from(settings)), tagger)
 
     def enrich(self, items: list[Item]) -> list[dict[str, Any]]:
         """Scores, entities and topics for items (batched); one dict per item."""
@@ -246,13 +245,10 @@ def score_pending(db: Database, pipeline: Pipeline, limit: int = 5000) -> int:
     return len(rows)
 
 
-def retag(db: Database, matcher: TopicMatcher | None = None, section: dict | None = None) -> int:
+def retag(db: Database, matcher: TopicMatcher | None = None, settings: Any = None) -> int:
     """Recompute every item's topics (after a watchlist edit); returns how many items have topics."""
     if matcher is None:
-        from apps.config import load_config
-
-        section = load_config().section("sentiment") if section is None else section
-        matcher = TopicMatcher(watchlist(db, section), sectors_from(section))
+        matcher = TopicMatcher(watchlist(db, settings), sectors_from(settings))
     rows = db.query("SELECT id, title, summary, entities FROM sentiment_items")
     pairs = []
     for row in rows:

@@ -10,7 +10,7 @@ and every POST carries ``Idempotency-Key: lorasuite-<row id>`` for receivers tha
 
 Configuration (``[sentiment]`` section):
     webhook_url = "https://hooks.slack.com/services/..."
-    [sentiment.smtp]  host, port (587), user, password (or LORASUITE_SMTP_PASSWORD), from, to = [...], starttls
+    [sentiment.smtp]  host, port (587), user, password (or LORASUITE_SMTP_PASSWORD), from, to = [...], tls
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+from apps.sentiment.settings import settings_of
 from apps.sentiment.store import iso, utcnow
 from shared.storage import Database
 
@@ -33,18 +34,24 @@ LEASE_S = 120
 MAX_BACKOFF_S = 3600
 
 
-def channels(section: dict | None) -> dict[str, str]:
+def channels(settings: Any) -> dict[str, str]:
     """Channel -> target for the configured delivery channels (webhook URL, email recipients)."""
-    section = section or {}
+    settings = settings_of(settings)
     out = {}
-    url = os.environ.get("LORASUITE_SENTIMENT_WEBHOOK") or section.get("webhook_url")
+    url = os.environ.get("LORASUITE_SENTIMENT_WEBHOOK") or settings.webhook_url
     if url:
         out["webhook"] = str(url)
-    smtp = section.get("smtp") or {}
-    if isinstance(smtp, dict) and smtp.get("host") and smtp.get("to"):
-        to = smtp["to"] if isinstance(smtp["to"], list) else [smtp["to"]]
-        out["email"] = ",".join(str(t) for t in to)
+    if settings.smtp.host and settings.smtp.to:
+        out["email"] = ",".join(settings.smtp.to)
     return out
+
+
+def smtp_settings(settings: Any) -> dict[str, Any]:
+    """``[sentiment.smtp]`` as the plain dict ``send_email`` takes (password from the env first)."""
+    smtp = settings_of(settings).smtp
+    return {"host": smtp.host, "port": smtp.port, "user": smtp.user, "from": smtp.from_, "to": list(smtp.to),
+            "password": os.environ.get("LORASUITE_SMTP_PASSWORD") or smtp.password.get_secret_value(),
+            "tls": smtp.tls}
 
 
 def message(alert: dict[str, Any], event: str) -> dict[str, Any]:
@@ -90,14 +97,14 @@ def _claim(db: Database, now: datetime, limit: int) -> list[dict]:
         return claimed
 
 
-def deliver_due(db: Database, section: dict | None = None, now: datetime | None = None, limit: int = 50,
+def deliver_due(db: Database, settings: Any = None, now: datetime | None = None, limit: int = 50,
                 timeout: float = 10.0) -> dict[str, int]:
     """Send what is due; returns {"sent", "failed"}. Never raises for delivery problems."""
     now = now or utcnow()
     sent = failed = 0
     for row in _claim(db, now, limit):
         try:
-            _send(row, section or {}, timeout)
+            _send(row, settings, timeout)
         except Exception as err:  # noqa: BLE001 - any delivery failure is retried later
             failed += 1
             wait = min(30 * 2 ** int(row["attempts"]), MAX_BACKOFF_S)
@@ -114,12 +121,12 @@ def deliver_due(db: Database, section: dict | None = None, now: datetime | None 
     return {"sent": sent, "failed": failed}
 
 
-def _send(row: dict, section: dict, timeout: float) -> None:
+def _send(row: dict, settings: Any, timeout: float) -> None:
     payload = json.loads(row["payload"])
     if row["channel"] == "webhook":
         post_json(row["target"], payload, timeout, key=f"lorasuite-{row['id']}")
     elif row["channel"] == "email":
-        send_email(section.get("smtp") or {}, row["target"].split(","), payload["text"], _email_body(payload))
+        send_email(smtp_settings(settings), row["target"].split(","), payload["text"], _email_body(payload))
     else:
         raise ValueError(f"unknown channel {row['channel']!r}")
 

@@ -98,15 +98,20 @@ def _apply(transition: Any, rules: Rules, alerts: list[dict], open_by_topic: dic
 
 
 def replay(sources: list[str], output: str | Path, watchlist_csv: str | None = None, rules: Rules | None = None,
-           adapter: str | None = None, pipeline: Pipeline | None = None) -> dict[str, Any]:
+           adapter: str | None = None, pipeline: Pipeline | None = None, db: Any = None,
+           settings: Any = None) -> dict[str, Any]:
     """Backtest the files and write the alerts as JSONL; returns a summary."""
     from shared.atomic import write_jsonl
 
     items, errors = read_items(sources)
     if not items and errors:
         raise LorasuiteError(f"no items could be read: {errors[0]}")
-    pipeline = pipeline or _pipeline(watchlist_csv, adapter)
-    rules = rules or _configured_rules()
+    pipeline = pipeline or _pipeline(db, settings, watchlist_csv, adapter)
+    if rules is None:
+        from apps.sentiment.alerts import load_rules
+        from apps.sentiment.store import open_db
+
+        rules = load_rules(open_db(db), settings)
     scored = [item for item in items if item.text.strip()]
     origin = min(datetime.fromisoformat(item.published).timestamp() for item in scored) if scored else None
     alerts = run(scored_events(items, pipeline), rules, origin)
@@ -114,20 +119,11 @@ def replay(sources: list[str], output: str | Path, watchlist_csv: str | None = N
     return {"items": len(items), "alerts": n, "failed": len(errors), "output": str(output)}
 
 
-def _pipeline(watchlist_csv: str | None, adapter: str | None) -> Pipeline:
-    from apps.config import load_config
+def _pipeline(db: Any, settings: Any, watchlist_csv: str | None, adapter: str | None) -> Pipeline:
     from apps.sentiment.store import open_db
     from apps.sentiment.topics import TopicMatcher, load_watchlist_csv, sectors_from
 
-    section = load_config().section("sentiment")
-    pipeline = Pipeline.from_config(open_db(), section, adapter=adapter, require_model=True)
+    pipeline = Pipeline.from_config(open_db(db), settings, adapter=adapter, require_model=True)
     if watchlist_csv:
-        pipeline.matcher = TopicMatcher(load_watchlist_csv(watchlist_csv), sectors_from(section))
+        pipeline.matcher = TopicMatcher(load_watchlist_csv(watchlist_csv), sectors_from(settings))
     return pipeline
-
-
-def _configured_rules() -> Rules:
-    from apps.sentiment.alerts import load_rules
-    from apps.sentiment.store import open_db
-
-    return load_rules(open_db())

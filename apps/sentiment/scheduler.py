@@ -21,6 +21,7 @@ from typing import Any
 
 from apps.sentiment import alerts, feeds, outbox
 from apps.sentiment.ingest import Pipeline, poll_feed, score_pending
+from apps.sentiment.settings import settings_of
 from apps.sentiment.store import open_db
 from shared.storage import Database
 
@@ -31,20 +32,20 @@ ALERTS_JOB = "sentiment-alerts"
 class Monitor:
     """Feeds polled on their intervals and alerts checked every ``alerts_interval_s``."""
 
-    def __init__(self, db: Database | None = None, section: dict | None = None, pipeline: Pipeline | None = None,
-                 alerts_interval_s: int | None = None) -> None:
-        self.db = db or open_db()
-        self.section = section if section is not None else _config_section()
-        self._pipeline = pipeline
+    def __init__(self, db: Database | None = None, settings: Any = None, pipeline: Pipeline | None = None,
+                 alerts_interval_s: int | None = None, backbone: Any = None) -> None:
+        self.db = open_db(db)
+        self.settings = settings_of(settings)
+        self._pipeline, self._backbone = pipeline, backbone
         self._lock = threading.Lock()
-        self.alerts_interval_s = int(alerts_interval_s or self.section.get("alerts_interval", 60))
+        self.alerts_interval_s = int(alerts_interval_s or self.settings.alerts_interval)
         self.scheduler: Any = None
 
     def pipeline(self) -> Pipeline:
         """The enrichment pipeline, built on first use (loads the model once)."""
         with self._lock:
             if self._pipeline is None or self._pipeline.model is None:
-                self._pipeline = Pipeline.from_config(self.db, self.section)
+                self._pipeline = Pipeline.from_config(self.db, self.settings, backbone=self._backbone)
             return self._pipeline
 
     def reload_topics(self) -> None:
@@ -115,11 +116,11 @@ class Monitor:
         out: dict[str, Any] = {}
         try:
             out["scored"] = score_pending(self.db, self.pipeline())
-            out.update(alerts.check(self.db, section=self.section))
+            out.update(alerts.check(self.db, settings=self.settings))
         except Exception:  # noqa: BLE001 - keep the job alive; the error is in the log
             log.exception("alert check failed")
         try:
-            out.update(outbox.deliver_due(self.db, self.section))
+            out.update(outbox.deliver_due(self.db, self.settings))
         except Exception:  # noqa: BLE001
             log.exception("alert delivery failed")
         return out
@@ -130,8 +131,3 @@ class Monitor:
         return [{"id": job.id, "next_run": job.next_run_time.isoformat() if job.next_run_time else None}
                 for job in self.scheduler.get_jobs()]
 
-
-def _config_section() -> dict:
-    from apps.config import load_config
-
-    return load_config().section("sentiment")

@@ -1,15 +1,15 @@
-"""The sentiment service the launcher starts and stops: feeds, the local demo endpoint, the monitor.
+"""The sentiment service a served process runs: feeds, the local demo endpoint, the monitor.
 
-``start(config)``:
+``SentimentService(ctx).start()``:
 1. seeds the watchlist (``[sentiment] watchlist`` or the shipped CSV) and the configured feeds;
-2. unless ``[sentiment] demo_feeds = false``, serves ``data/sentiment/feeds`` on a local HTTP
-   endpoint and registers those feeds (``demo-markets``, ...), so the scheduler polls real URLs;
-3. in a background thread: polls every feed once, runs the first alert check (so a fresh
-   ``LORASUITE_HOME`` shows the demo's trends and its alert), then starts the scheduler.
-``stop()`` stops the scheduler and the endpoint. Both are safe to call twice.
-
-    from apps.sentiment import service
-    service.start(load_config()); ...; service.stop()
+2. with demo feeds on (``[sentiment] demo_feeds``; unset = on unless production), serves
+   ``data/sentiment/feeds`` on a local HTTP endpoint and registers those feeds (``demo-markets``, ...);
+3. runs the scheduled work where this process should (``[suite] scheduler`` /
+   ``LORASUITE_SCHEDULER``): ``1`` always, ``0`` never, ``auto`` only while it holds the leader
+   lock (``shared.leader``: a PostgreSQL advisory lock, so among replicas exactly one polls the
+   feeds and another takes over when it dies). The leader first polls every feed once and runs the
+   first alert check in a background thread, then starts the scheduler.
+``stop()`` stops the scheduler, the election and the endpoint. Both are safe to call twice.
 """
 
 from __future__ import annotations
@@ -25,76 +25,101 @@ from apps.sentiment.store import open_db
 from shared.home import data_dir
 
 log = logging.getLogger(__name__)
-_STATE: dict[str, Any] = {"monitor": None, "server": None, "thread": None, "ready": threading.Event()}
 
 
-def start(config: Any = None) -> Monitor | None:
-    """Start the monitor (idempotent); returns it, or None when ``[sentiment] enabled = false``."""
-    if _STATE["monitor"] is not None:
-        return _STATE["monitor"]
-    if config is None:
-        from apps.config import load_config
+class SentimentService:
+    """Feeds, demo endpoint, monitor and leadership of one context."""
 
-        config = load_config()
-    section = config.section("sentiment")
-    if section.get("enabled", True) is False:
-        return None
-    db = open_db()
-    topics.watchlist(db, section)
-    feeds.sync_config_feeds(db, section)
-    if section.get("demo_feeds", True):
-        server = FeedServer(section.get("demo_feeds_dir") or data_dir("sentiment", "feeds")).start()
-        _STATE["server"] = server
-        for stem, url in server.feeds().items():
-            feeds.add_feed(db, f"demo-{stem}", url, int(section.get("demo_interval", 300)), source="demo")
-    monitor = Monitor(db, section)
-    _STATE["monitor"] = monitor
-    _STATE["ready"].clear()
-    thread = threading.Thread(target=_first_run, args=(monitor,), name="sentiment-first-run", daemon=True)
-    _STATE["thread"] = thread
-    thread.start()
-    return monitor
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings("sentiment")
+        self.db = open_db(ctx.db)
+        self.monitor: Monitor | None = None
+        self.server: FeedServer | None = None
+        self.leader: Any = None
+        self.ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
 
+    @property
+    def demo_feeds(self) -> bool:
+        configured = self.settings.demo_feeds
+        return (not self.ctx.config.production) if configured is None else configured
 
-def _first_run(monitor: Monitor) -> None:
-    try:
-        results = monitor.poll_all()
-        log.info("sentiment: first poll of %d feed(s): %d new item(s)", len(results),
-                 sum(int(r.get("new") or 0) for r in results))
-        log.info("sentiment: first alert check %s", monitor.run_alerts())
-    except Exception:  # noqa: BLE001 - the scheduler still starts; the error is in the log
-        log.exception("sentiment: first run failed")
-    finally:
-        if _STATE["monitor"] is monitor:
-            monitor.start(poll_now=False)
-        _STATE["ready"].set()
+    def start(self) -> Monitor | None:
+        """Seed and start (idempotent); returns the monitor, or None when ``enabled = false``."""
+        if not self.settings.enabled:
+            return None
+        with self._lock:
+            if self.monitor is not None:
+                return self.monitor
+            topics.watchlist(self.db, self.settings)
+            feeds.sync_config_feeds(self.db, self.settings.feeds)
+            if self.demo_feeds:
+                self.server = FeedServer(self.settings.demo_feeds_dir or data_dir("sentiment", "feeds")).start()
+                for stem, url in self.server.feeds().items():
+                    feeds.add_feed(self.db, f"demo-{stem}", url, self.settings.demo_interval, source="demo")
+            self.monitor = Monitor(self.db, self.settings, backbone=self.ctx.backbone)
+        self._elect()
+        return self.monitor
 
+    def _elect(self) -> None:
+        mode = self.ctx.config.suite.scheduler
+        if mode == "0":
+            log.info("sentiment: this process runs no scheduled work ([suite] scheduler = 0)")
+            self.ready.set()
+        elif mode == "1":
+            self._lead()
+        else:
+            from shared.leader import Leadership
 
-def wait_ready(timeout: float | None = None) -> bool:
-    """Block until the first poll and alert check are done (tests, scripts)."""
-    return _STATE["ready"].wait(timeout)
+            self.leader = Leadership(self.db, "sentiment-scheduler", on_elected=self._lead,
+                                     on_deposed=self._step_down).start()
 
+    def _lead(self) -> None:
+        monitor = self.monitor
+        if monitor is None:
+            return
+        self.ready.clear()
+        self._thread = threading.Thread(target=self._first_run, args=(monitor,), name="sentiment-first-run",
+                                        daemon=True)
+        self._thread.start()
 
-def monitor() -> Monitor | None:
-    """The running monitor (for the dashboard's feed editor), if any."""
-    return _STATE["monitor"]
+    def _step_down(self) -> None:
+        if self.monitor is not None:
+            self.monitor.stop(wait=True)
 
+    def _first_run(self, monitor: Monitor) -> None:
+        try:
+            results = monitor.poll_all()
+            log.info("sentiment: first poll of %d feed(s): %d new item(s)", len(results),
+                     sum(int(r.get("new") or 0) for r in results))
+            log.info("sentiment: first alert check %s", monitor.run_alerts())
+        except Exception:  # noqa: BLE001 - the scheduler still starts; the error is in the log
+            log.exception("sentiment: first run failed")
+        finally:
+            if self.monitor is monitor:
+                monitor.start(poll_now=False)
+            self.ready.set()
 
-def scheduler_alive() -> bool | None:
-    """For /healthz: True while the monitor runs (or is doing its first poll); None when not started."""
-    mon, thread = _STATE["monitor"], _STATE["thread"]
-    if mon is None:
-        return None
-    return bool(mon.running or (thread is not None and thread.is_alive()))
+    def alive(self) -> bool:
+        """For /healthz: the scheduler runs where it should (or is doing its first poll)."""
+        if self.monitor is None:
+            return not self.settings.enabled
+        if self.ctx.config.suite.scheduler == "0" or (self.leader is not None and not self.leader.is_leader):
+            return self.leader is None or self.leader.alive
+        return bool(self.monitor.running or (self._thread is not None and self._thread.is_alive()))
 
-
-def stop() -> None:
-    """Stop the scheduler and the local endpoint (idempotent)."""
-    mon, server, thread = _STATE["monitor"], _STATE["server"], _STATE["thread"]
-    _STATE.update(monitor=None, server=None, thread=None)
-    if thread is not None:
-        thread.join(timeout=60)
-    if mon is not None:
-        mon.stop(wait=True)
-    if server is not None:
-        server.stop()
+    def stop(self) -> None:
+        """Stop the election, the scheduler and the local endpoint (idempotent)."""
+        with self._lock:
+            monitor, server, thread, leader = self.monitor, self.server, self._thread, self.leader
+            self.monitor = self.server = self._thread = self.leader = None
+        if leader is not None:
+            leader.stop()
+        if thread is not None:
+            thread.join(timeout=60)
+        if monitor is not None:
+            monitor.stop(wait=True)
+        if server is not None:
+            server.stop()

@@ -71,9 +71,10 @@ MIGRATIONS = [
     """,
 ]
 
-def open_db(url: str | None = None) -> Database:
-    """The suite's shared database for ``url`` (default: the configured one), migrated for sentiment."""
-    db = shared_database(url)
+def open_db(db: Database | str | None = None) -> Database:
+    """``db`` (the context's Database, or the shared one for a URL, default the configured one),
+    migrated for sentiment."""
+    db = db if isinstance(db, Database) else shared_database(db)
     db.migrate("sentiment", MIGRATIONS)
     return db
 

@@ -21,7 +21,9 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from apps.sentiment.settings import settings_of
 from apps.sentiment.store import iso, utcnow
 from shared.datasets import read_csv_rows
 from shared.errors import DataError, LorasuiteError
@@ -144,12 +146,12 @@ def load_watchlist_csv(path: str | Path) -> list[Watch]:
     return watches
 
 
-def watchlist(db: Database, section: dict | None = None) -> list[Watch]:
+def watchlist(db: Database, settings: Any = None) -> list[Watch]:
     """The live watchlist (database); seeded from ``[sentiment] watchlist`` or the shipped CSV."""
     rows = db.query("SELECT topic, aliases FROM sentiment_watchlist ORDER BY topic")
     if rows:
         return [Watch(r["topic"], parse_aliases(r["aliases"])) for r in rows]
-    path = (section or {}).get("watchlist") or data_dir("sentiment", "watchlist.csv")
+    path = settings_of(settings).watchlist or data_dir("sentiment", "watchlist.csv")
     if not Path(path).exists():
         return []
     watches = load_watchlist_csv(path)
@@ -174,6 +176,6 @@ def save_watchlist(db: Database, watches: list[Watch]) -> None:
                        {"t": watch.topic.strip(), "a": "|".join(watch.aliases or [watch.topic]), "u": now})
 
 
-def sectors_from(section: dict | None) -> dict[str, list[str]]:
-    custom = (section or {}).get("sectors")
-    return {str(k): [str(w) for w in v] for k, v in custom.items()} if isinstance(custom, dict) else SECTORS
+def sectors_from(settings: Any) -> dict[str, list[str]]:
+    custom = settings_of(settings).sectors
+    return {str(k): [str(w) for w in v] for k, v in custom.items()} if custom is not None else SECTORS

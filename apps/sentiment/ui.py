@@ -1,11 +1,9 @@
 """The finance team's dashboard (Gradio): trends, headlines, alerts, feeds, watchlist, thresholds.
 
-Login is required: the launcher mounts ``build()`` behind Gradio auth checked by
-``apps.auth.check``, and ``python -m apps.sentiment.ui`` does the same. Every handler also
-refuses to run without a logged-in user (``request.username``), which is who acknowledges or
-silences. Errors show as a warning, never a traceback; feed text is shown as plain text.
-
-    python -m apps.sentiment.ui          # standalone (starts the monitor with the demo feeds)
+Login is required: the launcher mounts ``build(ctx)`` behind the suite's admin login
+(``apps.auth.Guard``). Every handler also refuses to run without a logged-in user
+(``request.username``), which is who acknowledges or silences. Errors show as a warning, never
+a traceback; feed text is shown as plain text. Served by ``lorasuite serve``.
 """
 
 from __future__ import annotations
@@ -21,9 +19,8 @@ from typing import Any
 
 import gradio as gr
 
-from apps.sentiment import alerts, dashboard, feeds, service
+from apps.sentiment import alerts, dashboard, feeds
 from apps.sentiment.detector import Rules
-from apps.sentiment.store import open_db
 from apps.sentiment.topics import Watch, save_watchlist
 from shared.errors import LorasuiteError
 
@@ -66,97 +63,97 @@ def _safe(fn, outputs: int):
     return wrapper
 
 
-def overview(topic: str | None, bucket: float, days: float, show_all: bool, request: gr.Request = None) -> tuple:
+def overview(svc, topic: str | None, bucket: float, days: float, show_all: bool, request: gr.Request = None) -> tuple:
     """Everything the page shows, refreshed together."""
-    db = open_db()
+    db = svc.db
     choices = dashboard.topic_choices(db)
     topic = topic if topic in choices else (choices[0] if choices else None)
     return (dashboard.status_text(db), gr.update(choices=choices, value=topic),
             dashboard.trend_figure(db, topic, float(bucket or 6), float(days or 28)),
             _frame(dashboard.topic_rows(db), ["topic", "kind", "items", "negative", "negative share", "mean score"]),
-            gr.update(choices=[""] + choices), *alert_panel(show_all), _frame(dashboard.feed_rows(db), dashboard.FEED_COLS),
-            gr.update(choices=[f["name"] for f in feeds.list_feeds(db)]), watchlist_text())
+            gr.update(choices=[""] + choices), *alert_panel(svc, show_all), _frame(dashboard.feed_rows(db), dashboard.FEED_COLS),
+            gr.update(choices=[f["name"] for f in feeds.list_feeds(db)]), watchlist_text(svc))
 
 
-def trend(topic: str | None, bucket: float, days: float, request: gr.Request = None):
-    return dashboard.trend_figure(open_db(), topic, float(bucket or 6), float(days or 28))
+def trend(svc, topic: str | None, bucket: float, days: float, request: gr.Request = None):
+    return dashboard.trend_figure(svc.db, topic, float(bucket or 6), float(days or 28))
 
 
-def headlines(topic: str | None, label: str | None, request: gr.Request = None):
-    rows = dashboard.headline_rows(open_db(), topic or None, label or None)
+def headlines(svc, topic: str | None, label: str | None, request: gr.Request = None):
+    rows = dashboard.headline_rows(svc.db, topic or None, label or None)
     return _frame(rows, dashboard.HEADLINE_COLS)
 
 
-def alert_panel(show_all: bool, request: gr.Request = None) -> tuple:
-    db = open_db()
+def alert_panel(svc, show_all: bool, request: gr.Request = None) -> tuple:
+    db = svc.db
     return (_frame(dashboard.alert_rows(db, open_only=not show_all), dashboard.ALERT_COLS),
             _frame(dashboard.silence_rows(db), ["id", "topic", "until", "who", "why"]),
             _frame(dashboard.outbox_rows(db), ["id", "topic", "channel", "event", "attempts", "last error", "next attempt"]))
 
 
-def evidence(alert_id: float | None, request: gr.Request = None):
-    return _frame(dashboard.evidence_rows(open_db(), int(alert_id) if alert_id else None), dashboard.EVIDENCE_COLS)
+def evidence(svc, alert_id: float | None, request: gr.Request = None):
+    return _frame(dashboard.evidence_rows(svc.db, int(alert_id) if alert_id else None), dashboard.EVIDENCE_COLS)
 
 
-def acknowledge(alert_id: float | None, note: str, show_all: bool, request: gr.Request = None) -> tuple:
+def acknowledge(svc, alert_id: float | None, note: str, show_all: bool, request: gr.Request = None) -> tuple:
     if not alert_id:
         raise LorasuiteError("enter the alert number to acknowledge")
-    done = alerts.acknowledge(open_db(), int(alert_id), _who(request), note)
+    done = alerts.acknowledge(svc.db, int(alert_id), _who(request), note)
     gr.Info(f"Alert #{done['id']} acknowledged.")
-    return alert_panel(show_all)
+    return alert_panel(svc, show_all)
 
 
-def silence(topic: str, until: str, why: str, show_all: bool, request: gr.Request = None) -> tuple:
-    done = alerts.silence(open_db(), topic, until, _who(request), why)
+def silence(svc, topic: str, until: str, why: str, show_all: bool, request: gr.Request = None) -> tuple:
+    done = alerts.silence(svc.db, topic, until, _who(request), why)
     gr.Info(escape(f"{done['topic']} silenced until {done['until']}."))
-    return alert_panel(show_all)
+    return alert_panel(svc, show_all)
 
 
-def add_feed(name: str, url: str, interval: float, request: gr.Request = None):
-    monitor = service.monitor()
+def add_feed(svc, name: str, url: str, interval: float, request: gr.Request = None):
+    monitor = svc.monitor
     if monitor is not None:
         monitor.add_feed(name, url, int(interval or 900))
     else:
-        feeds.add_feed(open_db(), name, url, int(interval or 900))
+        feeds.add_feed(svc.db, name, url, int(interval or 900))
     gr.Info(escape(f"Feed {name} saved{' and scheduled' if monitor else ''}."))
-    return feed_panel()
+    return feed_panel(svc)
 
 
-def remove_feed(name: str | None, request: gr.Request = None):
+def remove_feed(svc, name: str | None, request: gr.Request = None):
     if not name:
         raise LorasuiteError("pick a feed to remove")
-    monitor = service.monitor()
-    removed = monitor.remove_feed(name) if monitor else feeds.remove_feed(open_db(), name)
+    monitor = svc.monitor
+    removed = monitor.remove_feed(name) if monitor else feeds.remove_feed(svc.db, name)
     if not removed:
         raise LorasuiteError(f"no feed named {name!r}")
     gr.Info(escape(f"Feed {name} removed (its headlines stay)."))
-    return feed_panel()
+    return feed_panel(svc)
 
 
-def poll_feed(name: str | None, request: gr.Request = None):
+def poll_feed(svc, name: str | None, request: gr.Request = None):
     if not name:
         raise LorasuiteError("pick a feed to poll")
-    monitor = service.monitor()
+    monitor = svc.monitor
     if monitor is None:
         raise LorasuiteError("the monitor is not running (start the suite with lorasuite serve)")
     result = monitor.poll(name, force=True)
     gr.Info(escape(f"{name}: {result.get('status')}, {result.get('new', 0)} new"))
-    return feed_panel()
+    return feed_panel(svc)
 
 
-def feed_panel() -> tuple:
-    db = open_db()
+def feed_panel(svc) -> tuple:
+    db = svc.db
     return (_frame(dashboard.feed_rows(db), dashboard.FEED_COLS),
             gr.update(choices=[f["name"] for f in feeds.list_feeds(db)], value=None))
 
 
-def watchlist_text(request: gr.Request = None) -> str:
+def watchlist_text(svc, request: gr.Request = None) -> str:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows([["topic", "aliases"]] + dashboard.watchlist_rows(open_db()))
+    csv.writer(out, lineterminator="\n").writerows([["topic", "aliases"]] + dashboard.watchlist_rows(svc.db))
     return out.getvalue()
 
 
-def save_watchlist_text(text: str, request: gr.Request = None) -> str:
+def save_watchlist_text(svc, text: str, request: gr.Request = None) -> str:
     """Parse the edited CSV (errors name the line), save it and re-tag stored headlines."""
     from apps.sentiment.ingest import retag
     from apps.sentiment.topics import parse_aliases
@@ -171,37 +168,37 @@ def save_watchlist_text(text: str, request: gr.Request = None) -> str:
         if len(row) != 2 or not row[0].strip():
             raise LorasuiteError(f"line {number}: expected 'topic,alias1|alias2', got {','.join(row)!r}")
         watches.append(Watch(row[0].strip(), parse_aliases(row[1]) or [row[0].strip()]))
-    db = open_db()
+    db = svc.db
     save_watchlist(db, watches)
-    tagged = retag(db)
-    if service.monitor() is not None:
-        service.monitor().reload_topics()
+    tagged = retag(db, settings=svc.settings)
+    if svc.monitor is not None:
+        svc.monitor.reload_topics()
     gr.Info(f"Watchlist saved: {len(watches)} topics; {tagged} headlines re-tagged.")
-    return watchlist_text()
+    return watchlist_text(svc)
 
 
-def rule_values(request: gr.Request = None) -> list:
-    values = alerts.load_rules(open_db()).to_dict()
+def rule_values(svc, request: gr.Request = None) -> list:
+    values = alerts.load_rules(svc.db, svc.settings).to_dict()
     return [values[name] for name in RULE_FIELDS]
 
 
-def save_rules(request: gr.Request, *values: Any) -> list:
-    rules = alerts.save_rules(open_db(), dict(zip(RULE_FIELDS, values, strict=True)))
+def save_rules(svc, request: gr.Request, *values: Any) -> list:
+    rules = alerts.save_rules(svc.db, dict(zip(RULE_FIELDS, values, strict=True)))
     gr.Info("Thresholds saved; the detector uses them from its next check.")
     return [rules.to_dict()[name] for name in RULE_FIELDS]
 
 
-def backtest(request: gr.Request, *values: Any):
+def backtest(svc, request: gr.Request, *values: Any):
     try:
         rules = Rules.from_dict(dict(zip(RULE_FIELDS, values, strict=True)))
     except (ValueError, TypeError) as err:
         raise LorasuiteError(f"bad thresholds: {err}") from err
-    rows = dashboard.backtest_rows(open_db(), rules)
+    rows = dashboard.backtest_rows(svc.db, rules)
     gr.Info(f"{len(rows)} alert(s) would have fired over the stored headlines with these thresholds.")
     return _frame(rows, ["topic", "fired_at", "severity", "negative", "baseline", "resolved_at"])
 
 
-def _alerts_tab(show_all: gr.Checkbox) -> tuple:
+def _alerts_tab(svc, show_all: gr.Checkbox) -> tuple:
     table = gr.Dataframe(headers=dashboard.ALERT_COLS, interactive=False, label="Alerts (newest first)", wrap=True)
     with gr.Row():
         alert_id = gr.Number(label="Alert #", precision=0, scale=1)
@@ -218,14 +215,14 @@ def _alerts_tab(show_all: gr.Checkbox) -> tuple:
     pending = gr.Dataframe(headers=["id", "topic", "channel", "event", "attempts", "last error", "next attempt"],
                            interactive=False, label="Notifications not delivered yet (retried with backoff)")
     panel = [table, silences, pending]
-    alert_id.change(_safe(evidence, 1), [alert_id], [shown])
-    ack.click(_safe(acknowledge, 3), [alert_id, note, show_all], panel)
-    s_go.click(_safe(silence, 3), [s_topic, s_until, s_why, show_all], panel)
-    show_all.change(_safe(alert_panel, 3), [show_all], panel)
+    alert_id.change(_safe(functools.partial(evidence, svc), 1), [alert_id], [shown])
+    ack.click(_safe(functools.partial(acknowledge, svc), 3), [alert_id, note, show_all], panel)
+    s_go.click(_safe(functools.partial(silence, svc), 3), [s_topic, s_until, s_why, show_all], panel)
+    show_all.change(_safe(functools.partial(alert_panel, svc), 3), [show_all], panel)
     return tuple(panel)
 
 
-def _feeds_tab() -> tuple:
+def _feeds_tab(svc) -> tuple:
     table = gr.Dataframe(headers=dashboard.FEED_COLS, interactive=False, label="Feed health", wrap=True)
     with gr.Row():
         name = gr.Textbox(label="Name", scale=1)
@@ -236,19 +233,19 @@ def _feeds_tab() -> tuple:
         pick = gr.Dropdown(label="Feed", choices=[], scale=3, allow_custom_value=True)
         poll = gr.Button("Poll now", scale=1)
         remove = gr.Button("Remove feed", variant="stop", scale=1)
-    add.click(_safe(add_feed, 2), [name, url, every], [table, pick])
-    remove.click(_safe(remove_feed, 2), [pick], [table, pick])
-    poll.click(_safe(poll_feed, 2), [pick], [table, pick])
+    add.click(_safe(functools.partial(add_feed, svc), 2), [name, url, every], [table, pick])
+    remove.click(_safe(functools.partial(remove_feed, svc), 2), [pick], [table, pick])
+    poll.click(_safe(functools.partial(poll_feed, svc), 2), [pick], [table, pick])
     return table, pick
 
 
-def _settings_tabs() -> gr.Textbox:
+def _settings_tabs(svc) -> gr.Textbox:
     with gr.Tab("Watchlist"):
         gr.Markdown("One topic per line: `topic,aliases` with aliases separated by `|`. `$TICKER` is a cashtag; "
                     "1-2 letter tickers match only as cashtags; names match as whole words.")
         text = gr.Textbox(lines=18, label="watchlist.csv", show_label=True)
         save = gr.Button("Save watchlist and re-tag headlines", variant="primary")
-        save.click(_safe(save_watchlist_text, 1), [text], [text])
+        save.click(_safe(functools.partial(save_watchlist_text, svc), 1), [text], [text])
     with gr.Tab("Thresholds"):
         gr.Markdown("The alert rule and what each threshold means: see apps/sentiment/README.md. "
                     "**Backtest** shows what these values would have fired over the stored headlines.")
@@ -265,13 +262,16 @@ def _settings_tabs() -> gr.Textbox:
             test = gr.Button("Backtest")
         result = gr.Dataframe(headers=["topic", "fired_at", "severity", "negative", "baseline", "resolved_at"],
                               interactive=False, label="Backtest")
-        save_rules_btn.click(_safe(save_rules, len(inputs)), inputs, inputs)
-        test.click(_safe(backtest, 1), inputs, [result])
+        save_rules_btn.click(_safe(functools.partial(save_rules, svc), len(inputs)), inputs, inputs)
+        test.click(_safe(functools.partial(backtest, svc), 1), inputs, [result])
     return text, inputs
 
 
-def build() -> gr.Blocks:
+def build(ctx) -> gr.Blocks:
     """The dashboard; nothing is loaded until the first request (login required to see anything)."""
+    from apps.sentiment.app import service_of
+
+    svc = service_of(ctx)
     with gr.Blocks(title="lorasuite - financial news monitor") as demo:
         gr.Markdown("## Financial news monitor")
         with gr.Row():
@@ -291,31 +291,17 @@ def build() -> gr.Blocks:
             heads = gr.Dataframe(headers=dashboard.HEADLINE_COLS, interactive=False, wrap=True, label="Latest headlines")
         with gr.Tab("Alerts"):
             show_all = gr.Checkbox(label="Include acknowledged and silenced alerts", value=False)
-            alert_outputs = _alerts_tab(show_all)
+            alert_outputs = _alerts_tab(svc, show_all)
         with gr.Tab("Feeds"):
-            feed_table, pick = _feeds_tab()
-        wl_text, rule_inputs = _settings_tabs()
+            feed_table, pick = _feeds_tab(svc)
+        wl_text, rule_inputs = _settings_tabs(svc)
         everything = [header, topic, plot, topics, h_topic, *alert_outputs, feed_table, pick, wl_text]
         for trigger in (demo.load, refresh.click):
-            trigger(_safe(overview, len(everything)), [topic, bucket, days, show_all], everything)
-        demo.load(_safe(rule_values, len(rule_inputs)), None, rule_inputs)
+            trigger(_safe(functools.partial(overview, svc), len(everything)), [topic, bucket, days, show_all], everything)
+        demo.load(_safe(functools.partial(rule_values, svc), len(rule_inputs)), None, rule_inputs)
         for control in (topic, bucket, days):
-            control.change(_safe(trend, 1), [topic, bucket, days], [plot])
+            control.change(_safe(functools.partial(trend, svc), 1), [topic, bucket, days], [plot])
         for control in (h_topic, h_label):
-            control.change(_safe(headlines, 1), [h_topic, h_label], [heads])
-        demo.load(_safe(headlines, 1), [h_topic, h_label], [heads])
+            control.change(_safe(functools.partial(headlines, svc), 1), [h_topic, h_label], [heads])
+        demo.load(_safe(functools.partial(headlines, svc), 1), [h_topic, h_label], [heads])
     return demo
-
-
-if __name__ == "__main__":
-    from apps import auth
-    from apps.config import load_config
-
-    logging.basicConfig(level=logging.INFO)
-    config = load_config()
-    service.start(config)
-    try:
-        build().launch(auth=lambda user, password: auth.check(user, password, config),
-                       auth_message="lorasuite admin login")
-    finally:
-        service.stop()

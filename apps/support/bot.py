@@ -1,14 +1,14 @@
 """The support bot: one customer message in, one reply out (stored, with a ticket on hand-over).
 
 Per message: clean it (``inputs``), detect a request for a person, classify the intent with
-the LoRA adapter named in ``[support] intent_adapter`` (calibrated confidence and margin),
+the LoRA adapter ``[support] intent_adapter`` refers to (calibrated confidence and margin),
 decide whether it follows up on the previous turn, retrieve passages (hybrid search, with the
 earlier question folded in for follow-ups), then answer from the intent's article, from the
 one article section that fits a follow-up, or from a digest of passages, or hand over
 (``policy.decide``). A missing/damaged adapter or index gives a notice and the bot answers
 from what is left; no exception ever reaches the caller of ``ask``.
 
-    bot = SupportBot()
+    bot = SupportBot(ctx)                         # ctx: apps.context.AppContext
     reply = bot.ask("I lost my card")             # new conversation
     bot.ask("how much does that cost?", reply.conversation_id)
 """
@@ -36,64 +36,49 @@ from apps.support.search import HybridIndex, stamp
 from apps.support.slots import SlotTagger
 from apps.support.store import SupportStore
 from shared.errors import LorasuiteError
+from shared.registry import parse_ref
 
 log = logging.getLogger(__name__)
 FOLLOWUP_KEEP = 0.2  # a cue-word follow-up keeps the earlier topic while it has this probability in context
 
 
 class SupportBot:
-    """Answers customer messages with the shared backbone, the help-centre index and the store."""
+    """Answers customer messages with the context's backbone, the help-centre index and the store."""
 
-    def __init__(self, config=None, adapter: str | None = None, store: SupportStore | None = None,
-                 model: str = "minilm") -> None:
-        if config is None:
-            from apps.config import load_config
-
-            config = load_config()
-        section = config.section("support")
-        self.adapter = adapter or section.get("intent_adapter") or "intent"
-        self.model = model
-        self.thresholds: Thresholds = load_thresholds(section, Path(self.adapter).name)
+    def __init__(self, ctx, adapter: str | None = None, store: SupportStore | None = None) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings("support")
+        self.adapter = _canonical(adapter or self.settings.intent_adapter)
+        self.thresholds: Thresholds = load_thresholds(self.settings, _adapter_name(self.adapter))
         self._store = store
         self._lock = threading.Lock()
         self._index: HybridIndex | None = None
         self._index_stamp, self._index_error = -1.0, None
-        self._intent_key: str | None = None
-        self._intent_error: str | None = None
         self._batchers: dict[str, MicroBatcher] = {}
-        self.slots = SlotTagger(section.get("slots", "handover"), lambda: self.backbone, self._batched,
-                                section.get("slots_min_score", 0.5))
+        self.slots = SlotTagger(self.settings, lambda: self.backbone, self._batched)
         from apps.support.generator import Generator
 
-        self.generator = Generator(section)
+        self.generator = Generator(self.settings)
 
-    # --- resources (each loaded once, failures remembered as notices) -----------------------------
+    # --- resources (loaded on first use; failures become notices) ---------------------------------
     @property
     def store(self) -> SupportStore:
         if self._store is None:
-            self._store = SupportStore()
+            self._store = SupportStore(self.ctx.db)
         return self._store
 
     @property
     def backbone(self):
-        from shared.backbone import get_backbone
-
-        return get_backbone(self.model)
+        return self.ctx.backbone
 
     def intent_key(self) -> tuple[str | None, str | None]:
-        """The loaded intent adapter's key, or (None, why not)."""
-        with self._lock:
-            if self._intent_key is None and self._intent_error is None:
-                try:
-                    path = Path(self.adapter)
-                    if path.is_dir():
-                        self._intent_key = _load_path(self.backbone, path)
-                    else:
-                        self._intent_key = self.backbone.load("support", self.adapter)
-                except LorasuiteError as err:
-                    self._intent_key, self._intent_error = None, str(err)
-                    log.warning("support intent adapter unavailable: %s", err)
-            return self._intent_key, self._intent_error
+        """The intent adapter's reference once it loads (the backbone follows its champion), or
+        (None, why not)."""
+        try:
+            return self.backbone.use(self.adapter), None
+        except LorasuiteError as err:
+            log.warning("support intent adapter unavailable: %s", err)
+            return None, str(err)
 
     def index(self) -> tuple[HybridIndex | None, str | None]:
         """The help-centre index (reloaded when a re-ingest rewrote it), or (None, why not)."""
@@ -110,7 +95,7 @@ class SupportBot:
             return self._index, self._index_error
 
     def slots_key(self) -> str | None:
-        """The slot tagger's key when the core can tag and ``support/slots`` exists (issue 7)."""
+        """The slot tagger's reference when the core can tag and the slots adapter exists."""
         return self.slots.key()
 
     def _batched(self, kind: str, key: str | None = None) -> MicroBatcher:
@@ -132,12 +117,23 @@ class SupportBot:
 
     # --- answering ------------------------------------------------------------------------------
     def analyse(self, text: object, previous: dict[str, Any] | None = None) -> Reply:
-        """Work out the reply to one message (nothing stored). ``previous`` = store.previous_turn."""
+        """Work out the reply to one message (nothing stored). ``previous`` = store.previous_turn.
+
+        The intent classifier runs on every non-empty message, also when the policy hands over at
+        once (a request for a person, an unsupported script), so every reply carries its intent
+        and confidence."""
         cleaned, notices = clean(text)
         reply = Reply(text=cleaned, notices=notices)
         if looks_empty(cleaned):
-            reply.reason, reply.answer = "empty", answers.EMPTY
+            reply.reason, reply.answer, reply.confidence = "empty", answers.EMPTY, 0.0
             return reply
+        key, why = self.intent_key()
+        if why:
+            reply.notices.append(answers.NO_MODEL_NOTICE.format(why=why))
+        topic = f"{previous['text']} {cleaned}" if previous else None
+        preds = self._batched("classify", key)([cleaned] + ([topic] if topic else [])) if key else []
+        if preds:
+            reply.intent, reply.confidence, reply.margin = preds[0].label, preds[0].score, preds[0].margin
         if smalltalk(cleaned):
             reply.reason, reply.answer = "smalltalk", answers.SMALLTALK[smalltalk(cleaned)]
             return reply
@@ -146,13 +142,6 @@ class SupportBot:
             return self._handover(reply, "human")
         if mostly_unsupported_script(cleaned):
             return self._handover(reply, "language")
-        key, why = self.intent_key()
-        if why:
-            reply.notices.append(answers.NO_MODEL_NOTICE.format(why=why))
-        topic = f"{previous['text']} {cleaned}" if previous else None
-        preds = self._batched("classify", key)([cleaned] + ([topic] if topic else [])) if key else []
-        if preds:
-            reply.intent, reply.confidence, reply.margin = preds[0].label, preds[0].score, preds[0].margin
         index, why = self.index()
         if index is None:
             reply.notices.append(why)
@@ -234,7 +223,7 @@ class SupportBot:
                 reply.answer = answers.with_notices(generated, reply.notices)
         except Exception as err:  # noqa: BLE001 - a bug must not lose the customer's message
             log.exception("support bot failed on a message")
-            reply = self._handover(Reply(text=clean(text)[0]), "error")
+            reply = self._handover(Reply(text=clean(text)[0], confidence=0.0), "error")
             reply.notices.append(f"internal error: {type(err).__name__}")
         reply.conversation_id = conversation_id
         self._store_reply(reply, status, self.slots.for_agent(self.store, reply, status))
@@ -261,32 +250,18 @@ class SupportBot:
                                                  notice=" ".join(reply.notices) or None)
 
 
-_PATHS: dict[str, tuple[str, float]] = {}
+def _canonical(ref: str) -> str:
+    """``intent`` -> ``support/intent``; a reference that cannot be parsed is kept (its error is a notice)."""
+    try:
+        return str(parse_ref(ref, app="support"))
+    except LorasuiteError:
+        return ref
 
 
-def _load_path(backbone, path: Path) -> str:
-    """Load an adapter folder given by path (again only when its meta.json changed)."""
-    key = f"support__{path.name}"
-    seen = (str(path.resolve()), (path / "meta.json").stat().st_mtime if (path / "meta.json").exists() else 0.0)
-    if _PATHS.get(key) != seen or key not in backbone.metas:
-        _PATHS.pop(key, None)
-        backbone.add_adapter(key, path)
-        _PATHS[key] = seen
-    return key
-
-
-_BOTS: dict[str, SupportBot] = {}
-_BOTS_LOCK = threading.Lock()
-
-
-def get_bot(config=None, adapter: str | None = None) -> SupportBot:
-    """The process-wide bot for an adapter (the UI and launcher share it); config defaults to the file."""
-    if config is None:
-        from apps.config import load_config
-
-        config = load_config()
-    with _BOTS_LOCK:
-        key = adapter or (config.section("support").get("intent_adapter") if config else None) or "intent"
-        if key not in _BOTS:
-            _BOTS[key] = SupportBot(config, adapter)
-        return _BOTS[key]
+def _adapter_name(ref: str) -> str:
+    """The name thresholds are calibrated under: ``support/intent@2`` -> ``intent``; a folder -> its name."""
+    try:
+        parsed = parse_ref(ref, app="support")
+    except LorasuiteError:
+        return Path(ref).name
+    return parsed.path.name if parsed.path is not None else parsed.name

@@ -25,7 +25,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
     report = ingest(args.paths, prune=not args.no_prune)
     for note in report.notes:
-        print(f"note: {note}")
+        print(f"note: {note}", file=sys.stderr)
     print(report.summary())
     return 0
 
@@ -34,7 +34,7 @@ def _train(args: argparse.Namespace) -> int:
     from apps.cli import settings_from_args
     from apps.support.train import train_intent
 
-    result = train_intent(args.data, args.name, dev=args.dev, settings=settings_from_args(args), model=args.model,
+    result = train_intent(args.ctx, args.data, args.name, dev=args.dev, settings=settings_from_args(args), model=args.model,
                           text_col=args.text_col, label_col=args.label_col, calibrate=not args.no_calibrate)
     print(json.dumps(result, indent=2))
     return 0
@@ -43,31 +43,16 @@ def _train(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     from apps.support.train import calibrate_adapter
 
-    adapter = args.adapter or _configured_adapter()
-    result = calibrate_adapter(adapter, args.dev, args.oos, text_col=args.text_col, label_col=args.label_col)
+    adapter = args.adapter or args.ctx.settings("support").intent_adapter
+    result = calibrate_adapter(args.ctx, adapter, args.dev, args.oos, text_col=args.text_col, label_col=args.label_col)
     print(json.dumps(result, indent=2))
     return 0
 
 
-def _configured_adapter() -> str:
-    from apps.config import load_config
-
-    return load_config().section("support").get("intent_adapter") or "intent"
-
-
 def _bot(args: argparse.Namespace):
-    from apps.config import load_config
-    from apps.support.bot import SupportBot
-    from apps.support.ingest import ensure_ingested
-    from apps.support.search import index_dir
+    from apps.support.train import ready_bot
 
-    config = load_config()
-    if not (index_dir() / "meta.json").exists():  # first run: build the index from the configured help centre
-        from apps.support import kb_paths
-
-        print("note: no help-centre index yet; ingesting the configured help centre", file=sys.stderr)
-        ensure_ingested(kb_paths(config))
-    return SupportBot(config, adapter=getattr(args, "adapter", None))
+    return ready_bot(args.ctx, getattr(args, "adapter", None))
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -117,10 +102,9 @@ def _train_generator(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from apps.config import load_config
     from apps.support.bot import SupportBot
 
-    bot = SupportBot(load_config(), adapter=args.adapter)
+    bot = SupportBot(args.ctx, adapter=args.adapter)
     index, why = bot.index()
     print(json.dumps({"index": {"passages": len(index), "documents": len(index.docs)} if index else why,
                       "intent_adapter": bot.adapter, "thresholds": bot.thresholds.to_dict(),
@@ -128,11 +112,10 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands) -> None:
-    """Add ``lorasuite support <verb>`` (and nothing else) to the CLI."""
+def register(support) -> None:
+    """Add the verbs of ``lorasuite support`` to its parser."""
     from apps.cli import add_settings_args
 
-    support = commands.top.add_parser("support", help="customer-support bot: ingest, train, ask")
     verbs = support.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     ing = verbs.add_parser("ingest", help="add Markdown/TXT/CSV(question,answer)/JSONL files to the help centre")
@@ -140,7 +123,8 @@ def register(commands) -> None:
     ing.add_argument("--no-prune", action="store_true", help="keep passages of files gone from the folders given")
     ing.set_defaults(func=_ingest)
 
-    tr = verbs.add_parser("train", help="train a LoRA intent adapter from a text,category CSV")
+    tr = verbs.add_parser("train", help="train a LoRA intent adapter from a text,category CSV (= lorasuite train "
+                          "classify --app support --label-col category, then calibrate)")
     tr.add_argument("--data", required=True)
     tr.add_argument("--name", required=True)
     tr.add_argument("--dev", help="dev CSV: early stopping, confidence calibration, then threshold calibration")
@@ -148,7 +132,7 @@ def register(commands) -> None:
     add_settings_args(tr)
 
     cal = verbs.add_parser("calibrate", help="fit the answer/hand-over thresholds for an intent adapter")
-    cal.add_argument("--adapter", help="intent adapter name or folder (default: [support] intent_adapter)")
+    cal.add_argument("--adapter", help="intent adapter: APP/NAME[@VERSION], NAME or a folder (default: [support] intent_adapter)")
     cal.add_argument("--dev", help="text,category CSV (default: the 20%% dev split of BANKING77 train)")
     cal.add_argument("--oos", help="text,kind CSV of out-of-scope questions (default: data/support/out_of_scope.csv)")
     for p in (tr, cal):
@@ -168,7 +152,7 @@ def _register_ask(verbs) -> None:
     ask.add_argument("question", nargs="?")
     ask.add_argument("--input", help="CSV with a text column, or JSONL with text")
     ask.add_argument("--output", help="JSONL: one {text,intent,confidence,answer,sources,escalate} per input")
-    ask.add_argument("--adapter", help="intent adapter name or folder (default: [support] intent_adapter)")
+    ask.add_argument("--adapter", help="intent adapter: APP/NAME[@VERSION], NAME or a folder (default: [support] intent_adapter)")
     ask.add_argument("--json", action="store_true", help="print the reply as one JSON line")
     ask.set_defaults(func=_ask)
 

@@ -4,28 +4,37 @@
 off on CPU where the extractive answers are instant). When on, composed and follow-up answers
 are written by the causal LM from the retrieved passages only; if it answers ``HANDOVER``,
 nothing, or fails, the extractive answer is kept. ``generator_model`` (default ``smollm2``)
-and ``generator_adapter`` (default ``generator``, used when it exists in the registry) pick
-the model. ``lorasuite support train-generator`` builds (question, passages) -> answer pairs
+and ``generator_adapter`` (default ``support/generator``, used when it exists) pick the model. ``lorasuite support train-generator`` builds (question, passages) -> answer pairs
 from the help centre (questions: BANKING77 rows of each article's intent, or its title) plus
 refusal pairs (a question with unrelated passages -> HANDOVER) and LoRA-tunes the model on them.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import random
-import threading
+import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from shared.errors import LorasuiteError
 
 log = logging.getLogger(__name__)
-MODES = ("auto", "on", "off")
 REFUSAL = "HANDOVER"
 SYSTEM = ("You are Northwind Bank's support assistant. Answer the customer's question briefly, using only "
           f"the help-centre passages given. If they do not answer it, reply exactly: {REFUSAL}")
+
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_AUTOLINK = re.compile(r"<(?:https?|mailto|javascript|data):[^>]*>", re.IGNORECASE)
+
+
+def sanitize(text: str) -> str:
+    """Generated text as safe Markdown: no HTML, no links or images (a model can be steered into
+    writing them by a passage or a question); the words of a link stay."""
+    text = _AUTOLINK.sub("", _LINK.sub(r"\1", text))
+    return html.escape(text, quote=False)
 
 
 def build_prompt(question: str, passages: list) -> str:
@@ -37,16 +46,10 @@ def build_prompt(question: str, passages: list) -> str:
 class Generator:
     """Lazily loaded grounded generator; ``applies(reply)`` says whether it writes that reply."""
 
-    def __init__(self, section: dict[str, Any] | None = None) -> None:
-        section = section or {}
-        self.mode = str(section.get("generator", "auto")).lower()
-        if self.mode not in MODES:
-            raise LorasuiteError(f"[support] generator must be one of {MODES}, got {self.mode!r}")
-        self.model = str(section.get("generator_model") or "smollm2")
-        self.adapter_name = str(section.get("generator_adapter") or "generator")
-        self.max_new_tokens = int(section.get("generator_max_tokens", 160))
-        self._key: str | None | bool = False
-        self._lock = threading.Lock()
+    def __init__(self, settings) -> None:
+        self.mode, self.model = settings.generator, settings.generator_model
+        self.adapter = settings.generator_adapter
+        self.max_new_tokens = settings.generator_max_tokens
 
     @property
     def enabled(self) -> bool:
@@ -65,15 +68,13 @@ class Generator:
         return get_backbone(self.model, causal=True)
 
     def load(self) -> str | None:
-        """Load the model (and the adapter when there is one); returns the adapter key or None."""
-        with self._lock:
-            if self._key is False:
-                backbone, self._key = self._backbone(), None
-                try:
-                    self._key = backbone.load("support", self.adapter_name)
-                except LorasuiteError as err:
-                    log.info("generator runs without a LoRA adapter: %s", err)
-            return self._key
+        """Load the model (and the adapter when there is one); returns the adapter reference or None."""
+        backbone = self._backbone()
+        try:
+            return backbone.use(self.adapter, app="support")
+        except LorasuiteError as err:
+            log.debug("generator runs without a LoRA adapter: %s", err)
+            return None
 
     def stream(self, question: str, passages: list) -> Iterator[str]:
         """The answer as it grows (each item is the text so far)."""
@@ -81,7 +82,7 @@ class Generator:
         text = ""
         for piece in self._backbone().stream(build_prompt(question, passages), key, self.max_new_tokens, SYSTEM):
             text += piece
-            yield text
+            yield sanitize(text)
 
     def answer(self, question: str, passages: list, fallback: str = "") -> str:
         """The generated answer, or ``fallback`` when it refuses, is empty or fails."""

@@ -72,8 +72,8 @@ def _from_file(path: Path, adapter: str) -> dict[str, Any] | None:
     return entry if isinstance(entry, dict) else None
 
 
-def load_thresholds(section: dict[str, Any] | None, adapter: str) -> Thresholds:
-    """The thresholds for an intent adapter: config keys over calibration files over defaults."""
+def load_thresholds(settings: Any, adapter: str) -> Thresholds:
+    """The thresholds for an intent adapter: ``[support]`` keys over calibration files over defaults."""
     values: dict[str, Any] = {}
     for path in files():
         entry = _from_file(path, adapter)
@@ -82,7 +82,8 @@ def load_thresholds(section: dict[str, Any] | None, adapter: str) -> Thresholds:
             values = {k: v for k, v in entry.items() if k in known}
             values["source"] = str(path)
             break
-    overrides = {CONFIG_KEYS[k]: v for k, v in (section or {}).items() if k in CONFIG_KEYS}
+    overrides = {field: getattr(settings, key) for key, field in CONFIG_KEYS.items()
+                 if settings is not None and getattr(settings, key, None) is not None}
     if overrides:
         values.update(overrides, source=f"{values.get('source', 'defaults')} + config")
     try:

@@ -11,47 +11,32 @@ Entities scored below ``[support] slots_min_score`` (default 0.5) are dropped.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from shared.errors import LorasuiteError
 
 log = logging.getLogger(__name__)
-MODES = ("handover", "always", "off")
-
-
-def parse_mode(value: object) -> str:
-    if isinstance(value, bool):
-        return "always" if value else "off"
-    mode = str(value).lower()
-    if mode not in MODES:
-        raise LorasuiteError(f"[support] slots must be one of {MODES}, got {value!r}")
-    return mode
 
 
 class SlotTagger:
-    """The slot adapter on the shared backbone, looked up once, called through a micro-batcher."""
+    """The slot adapter (``[support] slots_adapter``) on the shared backbone, through a micro-batcher."""
 
-    def __init__(self, mode: object, backbone: Callable[[], Any], batched: Callable[[str, str], Any],
-                 min_score: float = 0.5) -> None:
-        self.mode, self.min_score = parse_mode(mode), float(min_score)
+    def __init__(self, settings, backbone: Callable[[], Any], batched: Callable[[str, str], Any]) -> None:
+        self.mode, self.min_score, self.adapter = settings.slots, float(settings.slots_min_score), settings.slots_adapter
         self._backbone, self._batched = backbone, batched
-        self._key: str | None | bool = False  # False = not looked up yet
-        self._lock = threading.Lock()
 
     def key(self) -> str | None:
-        """The tagger's adapter key, or None when tagging is off or impossible."""
-        with self._lock:
-            if self._key is False:
-                self._key = None
-                backbone = self._backbone()
-                if self.mode != "off" and hasattr(backbone, "tag"):
-                    try:
-                        self._key = backbone.load("support", "slots")
-                    except LorasuiteError as err:
-                        log.info("no slot tagger: %s", err)
-            return self._key
+        """The tagger's reference, or None when tagging is off or impossible (checked per call: the
+        adapter may appear, or be promoted, while the suite runs)."""
+        backbone = self._backbone()
+        if self.mode == "off" or not hasattr(backbone, "tag"):
+            return None
+        try:
+            return backbone.use(self.adapter, app="support")
+        except LorasuiteError as err:
+            log.debug("no slot tagger: %s", err)
+            return None
 
     def tag(self, texts: list[str]) -> list[list[dict[str, Any]] | None]:
         """Slots per text, or None per text when there is no tagger or it failed."""

@@ -32,4 +32,4 @@ def test_support_and_recommender_store_on_postgres(pg, tmp_path, minilm, capsys)
     assert "Freeze" in capsys.readouterr().out
     assert pg.scalar("SELECT count(*) FROM support_messages") == 2
     assert main(["recommend", "import", "--demo"]) == 0
-    assert pg.scalar("SELECT count(*) FROM recommend_items") > 200
+    assert pg.scalar("SELECT count(*) FROM recommender_items") > 200

@@ -80,7 +80,7 @@ def test_bad_interactions_are_reported_with_rows_and_the_rest_imported(tmp_path)
     assert "unknown item_id 'zz'" in report.problems[0].message
     assert "outside [0, 5]" in report.problems[1].message
     assert report.added == 2 and store.count("interactions") == 2
-    assert json.loads(store.db.query("SELECT report FROM recommend_imports ORDER BY id DESC")[0]["report"])[
+    assert json.loads(store.db.query("SELECT report FROM recommender_imports ORDER BY id DESC")[0]["report"])[
         "skipped"] == {"unknown item": 1, "out of range": 2, "malformed": 3, "duplicate row": 1}
 
 

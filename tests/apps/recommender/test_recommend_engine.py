@@ -60,7 +60,7 @@ def test_like_changes_the_list_at_once_and_is_stored(engine, micro_store):
     assert get_engine("none", store=micro_store) is engine  # no rebuild for a click
     assert ids(after) != before and "c2" not in ids(after)
     assert ids(after)[0] in {"c1", "c3"} and "because you liked Bread Every Day" in after[0].reason
-    assert micro_store.db.scalar("SELECT count(*) FROM recommend_interactions WHERE source = 'feedback'") == 1
+    assert micro_store.db.scalar("SELECT count(*) FROM recommender_interactions WHERE source = 'feedback'") == 1
     # session likes (no account) work the same way without storing anything
     session = engine.for_user(None, k=2, session=[("m1", 1.0)])
     assert set(ids(session)) <= {"m2", "m3", "m4"}

@@ -34,7 +34,7 @@ def test_pick_user_like_and_more_like_this(page, micro_store):
     assert "because you liked" in out[5]
     liked = ui.feedback(shown.index("s4"), True, "space1", "", [], shown)
     assert "Liked *Red Planet Engineers*" in liked[1] and "s4" not in liked[3]
-    assert micro_store.db.scalar("SELECT count(*) FROM recommend_interactions WHERE source = 'feedback'") == 1
+    assert micro_store.db.scalar("SELECT count(*) FROM recommender_interactions WHERE source = 'feedback'") == 1
     more = ui.more_like(0, "space1", [], liked[3])
     assert more[0].startswith("### More like") and not set(more[3]) & {"s1", "s2", "s3", "m2", "s4"}
 

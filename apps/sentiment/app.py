@@ -1,0 +1,92 @@
+"""The sentiment app's ``AppSpec``: the finance dashboard (login), ``lorasuite sentiment``.
+
+``start(ctx)`` seeds the watchlist and feeds and starts the monitor where this process should run
+scheduled work (``service.py``); ``health()`` is false when the scheduler should run and does not.
+Entry point: ``sentiment = "apps.sentiment.app:spec"`` in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from apps.spec import AppSpec
+
+
+def service_of(ctx):
+    """The context's sentiment service (feeds, monitor, election)."""
+    from apps.sentiment.service import SentimentService
+
+    return ctx.service("sentiment.service", lambda: SentimentService(ctx))
+
+
+class SentimentApp:
+    def __init__(self) -> None:
+        self.ctx: Any = None
+
+    def start(self, ctx) -> list[str]:
+        self.ctx = ctx
+        service_of(ctx).start()
+        return []
+
+    def stop(self) -> None:
+        if self.ctx is not None:
+            service = self.ctx.drop("sentiment.service")
+            if service is not None:
+                service.stop()
+        self.ctx = None
+
+    def health(self) -> bool:
+        return self.ctx is not None and service_of(self.ctx).alive()
+
+    def details(self) -> dict[str, Any]:
+        if self.ctx is None:
+            return {}
+        service = service_of(self.ctx)
+        leader = service.leader
+        return {"scheduler_mode": self.ctx.config.suite.scheduler,
+                "leader": None if leader is None else leader.is_leader,
+                "jobs": len(service.monitor.jobs()) if service.monitor else 0}
+
+
+def build_ui(ctx):
+    from apps.sentiment.ui import build
+
+    return build(ctx)
+
+
+def register_cli(parser) -> None:
+    from apps.sentiment.cli import register
+
+    register(parser)
+
+
+def metrics(ctx):
+    """Stored items and raised alerts, counted at most every 30 s."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    cache = ctx.service("sentiment.metrics", lambda: {"at": -1e9, "values": {}})
+    if time.monotonic() - cache["at"] > 30:
+        try:
+            cache["values"] = {"items": ctx.db.scalar("SELECT count(*) FROM sentiment_items"),
+                               "alerts": ctx.db.scalar("SELECT count(*) FROM sentiment_alerts")}
+        except Exception:  # noqa: BLE001 - tables not created yet
+            cache["values"] = {}
+        cache["at"] = time.monotonic()
+    for key, value in cache["values"].items():
+        family = GaugeMetricFamily(f"lorasuite_sentiment_{key}", f"Sentiment {key} stored")
+        family.add_metric([], float(value or 0))
+        yield family
+
+
+def _spec() -> AppSpec:
+    from apps.sentiment.settings import SentimentSettings
+
+    app = SentimentApp()
+    return AppSpec(name="sentiment", title="Financial news monitor", order=20, login=True,
+                   blurb="Feeds scored by sentiment, trends per company, spike alerts.",
+                   build_ui=build_ui, register_cli=register_cli, start=app.start, stop=app.stop,
+                   health=app.health, details=app.details, metrics=metrics, settings=SentimentSettings)
+
+
+spec = _spec()

@@ -1,0 +1,108 @@
+"""The support app's ``AppSpec``: the chat page, ``lorasuite support``, ``POST /api/support/ask``.
+
+``start(ctx)`` ingests the configured help centre (a no-op when up to date) and warms the bot;
+the bot lives in the context (``bot(ctx)``), so the page, the API and the CLI of one process
+share it. Entry point: ``support = "apps.support.app:spec"`` in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from apps.spec import AppSpec
+
+log = logging.getLogger(__name__)
+
+
+def bot(ctx, adapter: str | None = None):
+    """The context's support bot (one per intent adapter reference)."""
+    from apps.support.bot import SupportBot
+
+    return ctx.service(f"support.bot:{adapter or ''}", lambda: SupportBot(ctx, adapter))
+
+
+class SupportApp:
+    """Start, stop and health of the support app in a served process."""
+
+    def __init__(self) -> None:
+        self.ctx: Any = None
+        self.notices: list[str] = []
+
+    def start(self, ctx) -> list[str]:
+        from apps.support import kb_paths
+        from apps.support.ingest import ensure_ingested
+        from shared.errors import LorasuiteError
+
+        self.ctx, notices = ctx, []
+        try:
+            report = ensure_ingested(kb_paths(ctx.settings("support")))
+            log.info("support help centre: %s", report.summary())
+        except LorasuiteError as err:
+            notices.append(str(err))
+        notices += bot(ctx).warm()
+        for notice in notices:
+            log.warning("support: %s", notice)
+        self.notices = notices
+        return notices
+
+    def stop(self) -> None:
+        self.ctx = None  # the support app runs no background work
+
+    def health(self) -> bool:
+        return self.ctx is not None and bot(self.ctx).index()[0] is not None
+
+    def details(self) -> dict[str, Any]:
+        return {"notices": self.notices}
+
+
+def build_ui(ctx):
+    from apps.support.ui import build
+
+    return build(ctx)
+
+
+def register_cli(parser) -> None:
+    from apps.support.cli import register
+
+    register(parser)
+
+
+def routes(app, ctx) -> None:
+    from apps.support.api import add_routes
+
+    add_routes(app, ctx)
+
+
+def metrics(ctx):
+    """Stored messages and open tickets, counted at most every 30 s (scrapes stay cheap)."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    cache = ctx.service("support.metrics", lambda: {"at": -1e9, "values": {}})
+    if time.monotonic() - cache["at"] > 30:
+        try:
+            cache["values"] = {
+                "messages": ctx.db.scalar("SELECT count(*) FROM support_messages"),
+                "open_tickets": ctx.db.scalar("SELECT count(*) FROM support_tickets WHERE status = 'open'")}
+        except Exception:  # noqa: BLE001 - tables not created yet
+            cache["values"] = {}
+        cache["at"] = time.monotonic()
+    for key, value in cache["values"].items():
+        family = GaugeMetricFamily(f"lorasuite_support_{key}", f"Support {key.replace('_', ' ')}")
+        family.add_metric([], float(value or 0))
+        yield family
+
+
+def _spec() -> AppSpec:
+    from apps.support.settings import SupportSettings
+
+    app = SupportApp()
+    return AppSpec(name="support", title="Customer support", order=10, login=False,
+                   blurb="Chat with the bank's help centre; hand-over to a person; agent inbox.",
+                   build_ui=build_ui, register_cli=register_cli, start=app.start, stop=app.stop,
+                   health=app.health, details=app.details, routes=routes, metrics=metrics,
+                   settings=SupportSettings)
+
+
+spec = _spec()
