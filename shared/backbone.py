@@ -315,3 +315,12 @@ def reset_backbones() -> None:
     """Forget the cached backbones (tests)."""
     with _BACKBONES_LOCK:
         _BACKBONES.clear()
+
+
+def backbone_for(base_model: str | None, preferred: Backbone | None = None) -> Backbone:
+    """The backbone that serves adapters trained on ``base_model``: ``preferred`` (the context's)
+    when it is that model, else the process-wide one for it."""
+    base_model = base_model or "minilm"
+    if preferred is not None and base_model in (preferred.ref.name, preferred.ref.location):
+        return preferred
+    return get_backbone(base_model)

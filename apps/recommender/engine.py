@@ -77,7 +77,7 @@ class Engine:
                  settings: Blend | None = None, rating_range: tuple[float, float] = RATING_RANGE,
                  backbone=None) -> None:
         from shared import adapters, registry
-        from shared.backbone import get_backbone
+        from shared.backbone import backbone_for
 
         self.snapshot, self.items, self.rating_range = snapshot, snapshot.items, rating_range
         self.settings = settings or Blend()
@@ -91,7 +91,7 @@ class Engine:
             model = meta.get("base_model", model)
             adapter = version.ref
         self.min_pref = float(meta.get("min_pref", 0.4))  # what counted as liked when the adapter was trained
-        self.backbone = backbone or get_backbone(model)
+        self.backbone = backbone_for(model, backbone)
         self.key = self.backbone.use(adapter) if adapter else None
         base = item_vectors(snapshot, self.backbone, None, self.texts)
         tuned = item_vectors(snapshot, self.backbone, self.key, self.texts) if self.key else base

@@ -56,10 +56,9 @@ class SentimentModel:
         if meta.get("task") != "classify" or "negative" not in meta.get("labels", []):
             raise LorasuiteError(f"adapter {name} at {version.path} is not a sentiment classifier "
                                  f"(needs task classify with a 'negative' label; has {meta.get('labels')})")
-        if backbone is None:
-            from shared.backbone import get_backbone
+        from shared.backbone import backbone_for
 
-            backbone = get_backbone(meta.get("base_model", "minilm"))
+        backbone = backbone_for(meta.get("base_model"), backbone)
         return cls(backbone, backbone.use(name, app=APP))
 
     @property
@@ -109,11 +108,10 @@ class EntityTagger:
         if ref.lower() in ("none", "off"):
             return None
         try:
-            meta = adapters.read_meta(registry.resolve(ref, app="ner").path)
-            if backbone is None:
-                from shared.backbone import get_backbone
+            from shared.backbone import backbone_for
 
-                backbone = get_backbone(meta.get("base_model", "minilm"))
+            meta = adapters.read_meta(registry.resolve(ref, app="ner").path)
+            backbone = backbone_for(meta.get("base_model"), backbone)
             if not hasattr(backbone, "tag"):
                 return None
             return cls(backbone, backbone.use(ref, app="ner"))

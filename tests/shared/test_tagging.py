@@ -132,8 +132,8 @@ def test_tag_predictions_survive_save_and_load_through_the_backbone(trained, tin
             assert text[e["start"]:e["end"]] == e["text"] and e["type"] in ("ORG", "PER") and 0 < e["score"] <= 1
     with pytest.raises(LorasuiteError, match="not a classifier"):
         backbone.classify(["x"], key)
-    with pytest.raises(LorasuiteError, match="not a token tagger"):
-        backbone.tag(["x"], "ner__missing")
+    with pytest.raises(LorasuiteError, match="no adapter ner/missing"):
+        backbone.tag(["x"], "ner/missing")
 
 
 def test_shipped_tag_adapters_find_entities_with_the_real_minilm(minilm):

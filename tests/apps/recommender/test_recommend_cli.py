@@ -5,14 +5,6 @@ import json
 import pytest
 
 from apps.cli import main
-from apps.recommender import service
-
-
-@pytest.fixture(autouse=True)
-def fresh_engines():
-    service.stop()
-    yield
-    service.stop()
 
 
 def test_import_reports_problems_and_keeps_good_rows(tmp_path, micro_files, capsys):
@@ -27,6 +19,7 @@ def test_import_reports_problems_and_keeps_good_rows(tmp_path, micro_files, caps
 
 def test_batch_contract(tmp_path, micro_files, minilm, capsys):
     assert main(["recommend", "import", "--items", micro_files[0], "--interactions", micro_files[1]]) == 0
+    capsys.readouterr()
     users = tmp_path / "users.txt"
     users.write_text("space1\n\nstranger\ncook1\nspace1\n")
     out = tmp_path / "recs.jsonl"
@@ -37,10 +30,11 @@ def test_batch_contract(tmp_path, micro_files, minilm, capsys):
     assert all(set(r) == {"user_id", "items"} and len(r["items"]) == 3 for r in rows)
     assert not set(rows[0]["items"]) & {"s1", "s2", "s3", "m2"} and rows[0] == rows[3]
     assert not set(rows[2]["items"]) & {"c1", "c2", "c3"}
-    assert "1 unknown users got popular items" in capsys.readouterr().out
-    assert main(["recommend", "for-user", "stranger", "--k", "2", "--adapter", "none", "--json"]) == 0
-    printed = capsys.readouterr().out.splitlines()
-    assert printed[0].startswith("# unknown user") and json.loads(printed[1])["item_id"] == rows[1]["items"][0]
+    assert json.loads(capsys.readouterr().out) == {"output": str(out), "lines": 4, "unknown_users": 1}
+    assert main(["recommender", "for-user", "stranger", "--k", "2", "--adapter", "none", "--json"]) == 0
+    captured = capsys.readouterr()
+    printed = [json.loads(line) for line in captured.out.splitlines()]  # JSON lines only on stdout
+    assert printed[0]["item_id"] == rows[1]["items"][0] and "unknown user 'stranger'" in captured.err
     assert main(["recommend", "query", "bread and sourdough", "--k", "1", "--adapter", "none"]) == 0
     assert "[c2]" in capsys.readouterr().out
 
@@ -73,5 +67,5 @@ def test_import_movielens_layout(tmp_path, capsys):
     items = (out / "items.csv").read_text().splitlines()
     assert items[1] == "1,Toy Story (1995),\"Genres: Adventure, Animation. Tags: pixar, fun.\",1995"
     assert "Film (no genres or tags listed)." in items[2]
-    printed = capsys.readouterr().out
-    assert "2 items" in printed and "2 interaction rows, 2 valid" in printed
+    printed = capsys.readouterr()
+    assert "2 items" in printed.err and "2 interaction rows, 2 valid" in printed.out

@@ -2,17 +2,21 @@
 
 import pytest
 
-from apps.recommender import service
+from apps.recommender.app import service_of
 from apps.recommender.engine import Engine
-from apps.recommender.service import get_engine, record_feedback
 from shared.errors import LorasuiteError
 from shared.home import state_dir
 
 
 @pytest.fixture
-def engine(micro_store, minilm):
-    service.stop()
-    return get_engine("none", store=micro_store)
+def rec(micro_store, minilm, ctx):
+    """The context's recommender service on the micro catalogue."""
+    return service_of(ctx)
+
+
+@pytest.fixture
+def engine(rec):
+    return rec.engine("none")
 
 
 def ids(cards):
@@ -53,15 +57,15 @@ def test_unknown_user_gets_popular_items(engine):
     assert engine.for_users(["nobody", "space1"], k=3)[0] == ids(cards)
 
 
-def test_like_changes_the_list_at_once_and_is_stored(engine, micro_store):
+def test_like_changes_the_list_at_once_and_is_stored(engine, rec, micro_store):
     before = ids(engine.for_user("newbie", k=3))
-    record_feedback("newbie", "c2", liked=True, store=micro_store)
-    after = get_engine("none", store=micro_store).for_user("newbie", k=3)
-    assert get_engine("none", store=micro_store) is engine  # no rebuild for a click
+    rec.record_feedback("newbie", "c2", liked=True)
+    after = rec.engine("none").for_user("newbie", k=3)
+    assert rec.engine("none") is engine  # no rebuild for a click
     assert ids(after) != before and "c2" not in ids(after)
     assert ids(after)[0] in {"c1", "c3"} and "because you liked Bread Every Day" in after[0].reason
     assert micro_store.db.scalar("SELECT count(*) FROM recommender_interactions WHERE source = 'feedback'") == 1
-    # session likes (no account) work the same way without storing anything
+    # session likes (no profile) work the same way without storing anything
     session = engine.for_user(None, k=2, session=[("m1", 1.0)])
     assert set(ids(session)) <= {"m2", "m3", "m4"}
 
@@ -82,25 +86,24 @@ def test_item_vectors_are_cached_on_disk(engine, micro_store):
     assert (again.signals.base == engine.signals.base).all()
 
 
-def test_empty_catalogue_is_a_clear_error():
-    service.stop()
+def test_empty_catalogue_is_a_clear_error(ctx):
     with pytest.raises(LorasuiteError, match="no items imported yet"):
-        get_engine("none")
+        service_of(ctx).engine("none")
 
 
-def test_start_loads_the_demo_books_once(minilm):
-    from apps.config import Config
-    from apps.recommender import start, stop
-    from apps.recommender.store import Store
+def test_start_loads_the_demo_books_once(minilm, make_ctx):
+    from apps.recommender.app import spec
 
-    stop()
-    notices = start(Config({"recommender": {"adapter": "none"}}))
+    ctx = make_ctx(recommender={"adapter": "none"})
+    notices = spec.start(ctx)
     assert notices == ["no recommender adapter found: ranking with the frozen MiniLM"]
-    store = Store()
+    store = service_of(ctx).store
     assert store.count("items") == 260 and store.count("interactions") == 2903
-    assert start(Config({"recommender": {"adapter": "none"}})) == notices  # idempotent, nothing re-imported
+    assert spec.health() is True
+    spec.stop()
+    again = make_ctx(recommender={"adapter": "none"})
+    assert spec.start(again) == notices  # idempotent, nothing re-imported
     assert store.count("interactions") == 2903 and store.count("imports") == 2
-    cards = get_engine().for_user("u001", k=5)
+    cards = service_of(again).engine().for_user("u001", k=5)
     assert len(cards) == 5 and all(c.reason for c in cards)
-    stop()
-    service._CONFIG.clear()
+    spec.stop()

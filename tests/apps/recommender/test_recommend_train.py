@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from apps.cli import main
-from apps.recommender import service
+from apps.recommender.app import service_of
 from apps.recommender.catalog import read_interactions, read_items
 from apps.recommender.train import next_item_pairs, split_pairs
 from shared import adapters
@@ -25,9 +25,8 @@ def test_next_item_pairs_follow_time_order_and_skip_dislikes(micro_files):
     assert len(train) + len(dev) == sum(len(p) for p in pairs.values())
 
 
-def test_train_tiny_adapter_and_recommend_with_it(tmp_path, micro_files, tiny_bert, capsys):
-    service.stop()
-    code = main(["recommend", "train", "--items", micro_files[0], "--interactions", micro_files[1], "--name", "tiny",
+def test_train_tiny_adapter_and_recommend_with_it(tmp_path, micro_files, tiny_bert, capsys, ctx):
+    code = main(["recommender", "train", "--items", micro_files[0], "--interactions", micro_files[1], "--name", "tiny",
                  "--model", tiny_bert, "--epochs", "1", "--batch-size", "8", "--max-length", "32"])
     assert code == 0
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -46,10 +45,14 @@ def test_train_tiny_adapter_and_recommend_with_it(tmp_path, micro_files, tiny_be
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [len(r["items"]) for r in rows] == [4, 4]
     assert not set(rows[0]["items"]) & {"s1", "s2", "s3", "m2"}
-    engine = service.get_engine("tiny")
-    assert engine.key == "recommender__tiny" and engine.signals.vectors.shape == (12, 32)
+    engine = service_of(ctx).engine("tiny")
+    assert engine.key == "recommender/tiny@1" and engine.signals.vectors.shape == (12, 32)
     assert not np.allclose(engine.signals.vectors, engine.signals.base)  # tuned vectors are the adapter's
-    service.stop()
+    # a retrain is a new champion: the next request is served by an engine pinned to it
+    main(["recommender", "train", "--items", micro_files[0], "--interactions", micro_files[1], "--name", "tiny",
+          "--model", tiny_bert, "--epochs", "1", "--batch-size", "8", "--max-length", "32", "--seed", "7"])
+    assert service_of(ctx).engine("tiny").key == "recommender/tiny@2"
+    assert service_of(ctx).engine("recommender/tiny@1").key == "recommender/tiny@1"
 
 
 def test_too_few_pairs_is_a_clear_error(tmp_path, micro_files):
