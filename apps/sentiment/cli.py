@@ -75,8 +75,10 @@ def _ingest(args: argparse.Namespace) -> int:
     from apps.sentiment.ingest import Pipeline, ingest_sources
     from apps.sentiment.store import open_db
 
-    db = open_db()
-    stats = ingest_sources(args.sources, db, Pipeline.from_config(db, adapter=args.adapter), progress=True)
+    db, section = open_db(), _section()
+    stats = ingest_sources(args.sources, db, Pipeline.from_config(db, adapter=args.adapter), progress=True,
+                           fetch_timeout=float(section.get("fetch_timeout") or 20.0),
+                           allow_hosts=section.get("allow_hosts") or ())
     print(json.dumps(stats.summary()))
     return 0
 
@@ -155,7 +157,9 @@ def _feeds(args: argparse.Namespace) -> int:
     if args.action == "add":
         if not args.name or not args.url:
             raise LorasuiteError("feeds add needs NAME and URL")
-        print(json.dumps(feeds.add_feed(db, args.name, args.url, args.interval)))
+        section = _section()
+        print(json.dumps(feeds.add_feed(db, args.name, args.url, args.interval, allow_hosts=section.get("allow_hosts") or (),
+                                        file_roots=section.get("file_roots") or ())))
     elif args.action == "remove":
         if not feeds.remove_feed(db, args.name or ""):
             raise LorasuiteError(f"no feed named {args.name!r}")

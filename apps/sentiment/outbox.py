@@ -8,9 +8,15 @@ schedules a retry with exponential backoff (30 s doubling, capped at 1 h), forev
 endpoint gets everything once it is back. Each row is sent at most once while its lease holds,
 and every POST carries ``Idempotency-Key: lorasuite-<row id>`` for receivers that dedupe.
 
+Webhook URLs pass the same outbound policy as feeds (``shared.netguard``: http(s), no internal
+address unless the host is in ``allow_hosts``, checked at connect time on every redirect, a
+deadline on the whole call).
+
 Configuration (``[sentiment]`` section):
     webhook_url = "https://hooks.slack.com/services/..."
-    [sentiment.smtp]  host, port (587), user, password (or LORASUITE_SMTP_PASSWORD), from, to = [...], starttls
+    allow_hosts = ["hooks.intranet"]      # hosts exempt from the internal-address check
+    [sentiment.smtp]  host, port, user, password (or LORASUITE_SMTP_PASSWORD), from, to = [...],
+                      starttls
 """
 
 from __future__ import annotations
@@ -19,13 +25,14 @@ import json
 import logging
 import os
 import smtplib
-import urllib.error
-import urllib.request
+import ssl
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 from apps.sentiment.store import iso, utcnow
+from shared import netguard
 from shared.storage import Database
 
 log = logging.getLogger(__name__)
@@ -91,13 +98,18 @@ def _claim(db: Database, now: datetime, limit: int) -> list[dict]:
 
 
 def deliver_due(db: Database, section: dict | None = None, now: datetime | None = None, limit: int = 50,
-                timeout: float = 10.0) -> dict[str, int]:
-    """Send what is due; returns {"sent", "failed"}. Never raises for delivery problems."""
-    now = now or utcnow()
+                timeout: float = 10.0, *, allow_hosts: Iterable[str] | None = None,
+                smtp_context: ssl.SSLContext | None = None) -> dict[str, int]:
+    """Send what is due; returns {"sent", "failed"}. Never raises for delivery problems.
+
+    ``allow_hosts`` (default: the section's ``allow_hosts``) exempts webhook hosts from the
+    internal-address check; ``smtp_context`` verifies the SMTP server (default: system CAs)."""
+    now, section = now or utcnow(), section or {}
+    allow_hosts = section.get("allow_hosts") or () if allow_hosts is None else allow_hosts
     sent = failed = 0
     for row in _claim(db, now, limit):
         try:
-            _send(row, section or {}, timeout)
+            _send(row, section, timeout, allow_hosts, smtp_context)
         except Exception as err:  # noqa: BLE001 - any delivery failure is retried later
             failed += 1
             wait = min(30 * 2 ** int(row["attempts"]), MAX_BACKOFF_S)
@@ -114,25 +126,33 @@ def deliver_due(db: Database, section: dict | None = None, now: datetime | None 
     return {"sent": sent, "failed": failed}
 
 
-def _send(row: dict, section: dict, timeout: float) -> None:
+def _send(row: dict, section: dict, timeout: float, allow_hosts: Iterable[str],
+          smtp_context: ssl.SSLContext | None) -> None:
     payload = json.loads(row["payload"])
     if row["channel"] == "webhook":
-        post_json(row["target"], payload, timeout, key=f"lorasuite-{row['id']}")
+        post_json(row["target"], payload, timeout, key=f"lorasuite-{row['id']}", allow_hosts=allow_hosts)
     elif row["channel"] == "email":
         send_email(section.get("smtp") or {}, row["target"].split(","), payload["text"], _email_body(payload))
     else:
         raise ValueError(f"unknown channel {row['channel']!r}")
 
 
-def post_json(url: str, payload: dict, timeout: float = 10.0, key: str | None = None) -> None:
-    """POST JSON; anything but a 2xx is an error (retried by the caller)."""
+def post_json(url: str, payload: dict, timeout: float = 10.0, key: str | None = None, *,
+              allow_hosts: Iterable[str] | None = ()) -> None:
+    """POST JSON within ``timeout`` seconds in all; anything but a 2xx is an error (retried by the caller).
+
+    The URL must pass ``shared.netguard.check_url`` (``allow_hosts`` exempts trusted hosts),
+    again at connect time and on every redirect."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise netguard.BlockedURL(f"webhook {url}: only http(s) URLs are allowed")
+    netguard.check_url(url, allow_hosts)
     headers = {"Content-Type": "application/json", "User-Agent": "lorasuite-sentiment/0.1"}
     if key:
         headers["Idempotency-Key"] = key
-    request = urllib.request.Request(url, data=json.dumps(payload).encode("utf-8"), headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        if not 200 <= response.status < 300:
-            raise RuntimeError(f"HTTP {response.status}")
+    with netguard.guarded_client(timeout, allow_hosts) as client:
+        response = client.post(url, content=json.dumps(payload).encode("utf-8"), headers=headers)
+    if not 200 <= response.status_code < 300:
+        raise RuntimeError(f"HTTP {response.status_code}")
 
 
 def _email_body(payload: dict) -> str:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from apps.sentiment import alerts, feeds, outbox
@@ -32,10 +34,16 @@ class Monitor:
     """Feeds polled on their intervals and alerts checked every ``alerts_interval_s``."""
 
     def __init__(self, db: Database | None = None, section: dict | None = None, pipeline: Pipeline | None = None,
-                 alerts_interval_s: int | None = None) -> None:
+                 alerts_interval_s: int | None = None, *, fetch_timeout: float | None = None,
+                 allow_hosts: Iterable[str] | None = None, file_roots: Iterable[str | Path] | None = None) -> None:
+        """``fetch_timeout`` / ``allow_hosts`` / ``file_roots`` (see ``feeds.fetch``) default to the
+        section's ``fetch_timeout`` / ``allow_hosts`` / ``file_roots``."""
         self.db = db or open_db()
         self.section = section if section is not None else _config_section()
         self._pipeline = pipeline
+        self.fetch_timeout = float(fetch_timeout or self.section.get("fetch_timeout") or feeds.TIMEOUT_S)
+        self.allow_hosts = tuple(self.section.get("allow_hosts") or () if allow_hosts is None else allow_hosts)
+        self.file_roots = tuple(self.section.get("file_roots") or () if file_roots is None else file_roots)
         self._lock = threading.Lock()
         self.alerts_interval_s = int(alerts_interval_s or self.section.get("alerts_interval", 60))
         self.scheduler: Any = None
@@ -85,7 +93,7 @@ class Monitor:
 
     def add_feed(self, name: str, url: str, interval_s: int = 900) -> dict:
         """Register (or update) a feed and schedule it right away."""
-        feed = feeds.add_feed(self.db, name, url, interval_s)
+        feed = feeds.add_feed(self.db, name, url, interval_s, allow_hosts=self.allow_hosts, file_roots=self.file_roots)
         self._schedule(feed["name"], int(feed["interval_s"]))
         return feed
 
@@ -98,7 +106,8 @@ class Monitor:
     def poll(self, name: str, force: bool = False) -> dict:
         """One poll of one feed; never raises (an unexpected error is recorded as the feed's failure)."""
         try:
-            result = poll_feed(self.db, name, self.pipeline(), force=force)
+            result = poll_feed(self.db, name, self.pipeline(), force=force, fetch_timeout=self.fetch_timeout,
+                               allow_hosts=self.allow_hosts, file_roots=self.file_roots)
         except Exception as err:  # noqa: BLE001 - one feed's bug must not stop the scheduler or other feeds
             log.exception("feed %s: unexpected error", name)
             feeds.record_failure(self.db, name, f"{err.__class__.__name__}: {err}")
@@ -119,7 +128,7 @@ class Monitor:
         except Exception:  # noqa: BLE001 - keep the job alive; the error is in the log
             log.exception("alert check failed")
         try:
-            out.update(outbox.deliver_due(self.db, self.section))
+            out.update(outbox.deliver_due(self.db, self.section, allow_hosts=self.allow_hosts))
         except Exception:  # noqa: BLE001
             log.exception("alert delivery failed")
         return out

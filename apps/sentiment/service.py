@@ -42,12 +42,15 @@ def start(config: Any = None) -> Monitor | None:
     db = open_db()
     topics.watchlist(db, section)
     feeds.sync_config_feeds(db, section)
+    allow_hosts = list(section.get("allow_hosts") or [])
     if section.get("demo_feeds", True):
         server = FeedServer(section.get("demo_feeds_dir") or data_dir("sentiment", "feeds")).start()
         _STATE["server"] = server
+        allow_hosts.append(f"127.0.0.1:{server.port}")  # our own endpoint: that port only, not all of loopback
         for stem, url in server.feeds().items():
-            feeds.add_feed(db, f"demo-{stem}", url, int(section.get("demo_interval", 300)), source="demo")
-    monitor = Monitor(db, section)
+            feeds.add_feed(db, f"demo-{stem}", url, int(section.get("demo_interval", 300)), source="demo",
+                           allow_hosts=allow_hosts)
+    monitor = Monitor(db, section, allow_hosts=allow_hosts)
     _STATE["monitor"] = monitor
     _STATE["ready"].clear()
     thread = threading.Thread(target=_first_run, args=(monitor,), name="sentiment-first-run", daemon=True)
