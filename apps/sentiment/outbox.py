@@ -10,13 +10,15 @@ and every POST carries ``Idempotency-Key: lorasuite-<row id>`` for receivers tha
 
 Webhook URLs pass the same outbound policy as feeds (``shared.netguard``: http(s), no internal
 address unless the host is in ``allow_hosts``, checked at connect time on every redirect, a
-deadline on the whole call).
+deadline on the whole call). Email is never sent in clear unless ``tls = "off"`` says so:
+``"starttls"`` (default, port 587) requires the server to offer STARTTLS and verifies its
+certificate; ``"ssl"`` connects with TLS from the start (port 465).
 
 Configuration (``[sentiment]`` section):
     webhook_url = "https://hooks.slack.com/services/..."
     allow_hosts = ["hooks.intranet"]      # hosts exempt from the internal-address check
     [sentiment.smtp]  host, port, user, password (or LORASUITE_SMTP_PASSWORD), from, to = [...],
-                      starttls
+                      tls = "starttls" | "ssl" | "off"
 """
 
 from __future__ import annotations
@@ -33,11 +35,13 @@ from typing import Any
 
 from apps.sentiment.store import iso, utcnow
 from shared import netguard
+from shared.errors import LorasuiteError
 from shared.storage import Database
 
 log = logging.getLogger(__name__)
 LEASE_S = 120
 MAX_BACKOFF_S = 3600
+TLS_MODES = {"starttls": 587, "ssl": 465, "off": 25}  # mode -> default port
 
 
 def channels(section: dict | None) -> dict[str, str]:
@@ -132,7 +136,8 @@ def _send(row: dict, section: dict, timeout: float, allow_hosts: Iterable[str],
     if row["channel"] == "webhook":
         post_json(row["target"], payload, timeout, key=f"lorasuite-{row['id']}", allow_hosts=allow_hosts)
     elif row["channel"] == "email":
-        send_email(section.get("smtp") or {}, row["target"].split(","), payload["text"], _email_body(payload))
+        send_email(row["target"].split(","), payload["text"], _email_body(payload),
+                   **smtp_settings(section.get("smtp") or {}), context=smtp_context)
     else:
         raise ValueError(f"unknown channel {row['channel']!r}")
 
@@ -162,19 +167,52 @@ def _email_body(payload: dict) -> str:
     return "\n".join(lines)
 
 
-def send_email(smtp: dict, to: list[str], subject: str, body: str, timeout: float = 20.0) -> None:
-    """Send a plain-text email through the configured SMTP server."""
+def smtp_settings(smtp: dict) -> dict[str, Any]:
+    """``send_email`` keyword arguments from a ``[sentiment.smtp]`` table (password: env first)."""
+    if smtp.get("starttls") is False and "tls" not in smtp:
+        raise LorasuiteError('[sentiment.smtp] starttls = false is no longer read: set tls = "off" to send '
+                             '(and log in) without encryption, or tls = "ssl" for SMTPS on port 465')
+    if not smtp.get("host"):
+        raise LorasuiteError("[sentiment.smtp] needs a host")
+    port = smtp.get("port")
+    return {"host": str(smtp["host"]), "port": int(port) if port else None, "user": smtp.get("user") or None,
+            "password": os.environ.get("LORASUITE_SMTP_PASSWORD") or smtp.get("password") or None,
+            "sender": smtp.get("from") or None, "tls": str(smtp.get("tls") or "starttls")}
+
+
+def send_email(to: list[str], subject: str, body: str, *, host: str, port: int | None = None,
+               user: str | None = None, password: str | None = None, sender: str | None = None,
+               tls: str = "starttls", timeout: float = 20.0, context: ssl.SSLContext | None = None) -> None:
+    """Send a plain-text email; the connection is encrypted unless ``tls="off"``.
+
+    ``tls="starttls"`` (port 587): EHLO, STARTTLS with a verifying ``context`` (default: system
+    CAs), EHLO again, then log in; a server that does not offer STARTTLS is refused rather than
+    spoken to in clear. ``tls="ssl"`` (port 465): TLS from the first byte. ``tls="off"``: plain SMTP."""
+    if tls not in TLS_MODES:
+        raise LorasuiteError(f"[sentiment.smtp] tls = {tls!r}: use one of {', '.join(TLS_MODES)}")
     msg = EmailMessage()
-    msg["From"] = smtp.get("from") or smtp.get("user") or "lorasuite@localhost"
+    msg["From"] = sender or user or "lorasuite@localhost"
     msg["To"] = ", ".join(to)
     msg["Subject"] = subject[:200]
     msg.set_content(body)
-    with smtplib.SMTP(smtp["host"], int(smtp.get("port", 587)), timeout=timeout) as server:
-        if smtp.get("starttls", True) and server.has_extn("starttls"):
-            server.starttls()
-        password = os.environ.get("LORASUITE_SMTP_PASSWORD") or smtp.get("password")
-        if smtp.get("user") and password:
-            server.login(str(smtp["user"]), str(password))
+    context = context or ssl.create_default_context()
+    port = int(port or TLS_MODES[tls])
+    if tls == "ssl":
+        server = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+    else:
+        server = smtplib.SMTP(host, port, timeout=timeout)
+    with server:
+        server.ehlo()
+        if tls == "starttls":
+            if not server.has_extn("starttls"):
+                raise LorasuiteError(f"SMTP server {host}:{port} does not offer STARTTLS; refusing to send in clear "
+                                     '(set [sentiment.smtp] tls = "ssl" for port 465, or tls = "off" to allow it)')
+            server.starttls(context=context)
+            server.ehlo()
+        if user and password:
+            if tls == "off":
+                log.warning("logging in to SMTP server %s:%d without TLS (tls = \"off\")", host, port)
+            server.login(str(user), str(password))
         server.send_message(msg)
 
 

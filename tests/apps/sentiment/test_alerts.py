@@ -134,7 +134,7 @@ def test_email_channel_through_smtp(db):
 
     threading.Thread(target=smtp_sessions, daemon=True).start()
     section = {"smtp": {"host": "127.0.0.1", "port": server.getsockname()[1], "to": ["desk@example.com"],
-                        "starttls": False}}
+                        "tls": "off"}}
     add_items(db, spike_rows(START))
     alerts.check(db, now=START + timedelta(days=10, hours=16), section=section)
     queued = db.scalar("SELECT COUNT(*) FROM sentiment_outbox WHERE channel = 'email'")
