@@ -2,19 +2,28 @@
 
 Every problem a user can cause becomes a DataError naming the file, the row and the fix:
 missing file, empty file, missing column, bytes that are not UTF-8, empty texts, labels seen
-only in the dev file. Rows are numbered as in a spreadsheet (header = row 1).
+only in the dev file, a field over ``MAX_FIELD_CHARS``, JSON nested too deep. Rows are numbered
+as in a spreadsheet (header = row 1; a quoted field may span several lines of the file).
+
+Text is never split with ``str.splitlines``: that also breaks on U+2028, U+0085, form feeds
+and other characters that are data, not line ends. CSV goes through ``csv`` on the text as
+is (quoted fields keep their line breaks; CRLF and a BOM are fine); JSONL is split on "\n"
+only, so every line ``shared.atomic.write_jsonl`` writes reads back unchanged.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from shared.errors import DataError
 
-csv.field_size_limit(10_000_000)
+MAX_FIELD_CHARS = 1_000_000  # one CSV field; the csv module's default (131,072) is too small for long answers
+csv.field_size_limit(MAX_FIELD_CHARS)
 
 
 def read_utf8(path: str | Path) -> str:
@@ -37,14 +46,17 @@ def read_utf8(path: str | Path) -> str:
 
 def read_csv_rows(path: str | Path, required: list[str]) -> list[tuple[int, dict[str, str]]]:
     """Rows of a CSV as (row number, dict), after checking the header has ``required`` columns."""
-    text = read_utf8(path)
-    reader = csv.DictReader(text.splitlines())
-    header = reader.fieldnames or []
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise DataError(path, f"missing column(s) {missing}; the header has {header}", row=1,
-                        fix="rename the column or pass --text-col/--label-col")
-    rows = [(i, row) for i, row in enumerate(reader, start=2)]
+    reader = csv.DictReader(io.StringIO(read_utf8(path), newline=""))
+    try:
+        header = reader.fieldnames or []
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise DataError(path, f"missing column(s) {missing}; the header has {header}", row=1,
+                            fix="rename the column or pass --text-col/--label-col")
+        rows = [(i, row) for i, row in enumerate(reader, start=2)]
+    except csv.Error as err:
+        raise DataError(path, f"is not readable CSV at line {reader.reader.line_num} ({err})",
+                        fix=f"close the quote that is left open, or keep fields under {MAX_FIELD_CHARS:,} characters") from err
     if not rows:
         raise DataError(path, "has a header but no rows")
     return rows
@@ -81,16 +93,36 @@ def read_texts(path: str | Path, text_col: str = "text") -> list[str]:
     return [row.get(text_col) or "" for _, row in read_csv_rows(path, [text_col])]
 
 
+def jsonl_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) of JSONL text split on "\n" only (a CR before it is dropped); blank lines skipped."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line[:-1] if line.endswith("\r") else line
+        if line.strip():
+            yield number, line
+
+
+def json_value(line: str) -> object:
+    """``json.loads`` where nesting too deep is a ValueError too (not a RecursionError)."""
+    try:
+        return json.loads(line)
+    except RecursionError as err:
+        raise ValueError("JSON nested too deeply") from err
+
+
+def parse_json_line(path: str | Path, number: int, line: str) -> object:
+    """One JSON value; DataError (file, line) when it is invalid, nested too deep or has a huge number."""
+    try:
+        return json_value(line)
+    except ValueError as err:  # JSONDecodeError, nesting, an integer with more than 4,300 digits
+        raise DataError(path, f"not valid JSON: {getattr(err, 'msg', err)}", row=number,
+                        fix="one JSON object per line") from err
+
+
 def read_jsonl(path: str | Path, required: list[str] = ()) -> list[tuple[int, dict]]:
     """Objects of a JSONL file as (line number, dict); blank lines are skipped."""
     rows = []
-    for number, line in enumerate(read_utf8(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(path, f"not valid JSON: {err.msg}", row=number) from err
+    for number, line in jsonl_lines(read_utf8(path)):
+        obj = parse_json_line(path, number, line)
         if not isinstance(obj, dict):
             raise DataError(path, "each line must be a JSON object", row=number)
         missing = [k for k in required if k not in obj]

@@ -15,7 +15,6 @@ harmless: rows are keyed by content hash.
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from shared.datasets import read_csv_rows
+from shared.datasets import json_value, jsonl_lines, read_csv_rows
 from shared.errors import DataError
 
 ITEM_COLUMNS = ["item_id", "title", "text"]
@@ -115,18 +114,16 @@ def _jsonl_rows(path: Path, required: list[str], result: ReadResult) -> list[tup
     if not path.exists():
         raise DataError(path, "file not found", fix="check the path")
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
         raise DataError(path, "bytes that are not UTF-8", fix="re-save the file as UTF-8") from err
     rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, line in jsonl_lines(text):  # "\n" only: U+2028 inside a string is data
         result.total += 1
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            result.problem(number, "malformed", f"not valid JSON ({err.msg})")
+            obj = json_value(line)
+        except ValueError as err:  # invalid, nested too deep, a huge number
+            result.problem(number, "malformed", f"not valid JSON ({getattr(err, 'msg', err)})")
             continue
         missing = [k for k in required if k not in obj] if isinstance(obj, dict) else required
         if missing:
@@ -234,8 +231,8 @@ def _value_column(path: str | Path) -> str:
         return "rating"  # the reader reports the real problem
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         try:
-            keys = set(json.loads(first))
-        except (json.JSONDecodeError, TypeError):
+            keys = set(json_value(first))
+        except (ValueError, TypeError):
             return "rating"
     else:
         keys = set(next(csv.reader([first]), []))

@@ -115,7 +115,7 @@ def _batch(args: argparse.Namespace) -> int:
     from shared.errors import DataError
 
     try:
-        lines = open(args.users, encoding="utf-8-sig").read().splitlines()
+        lines = open(args.users, encoding="utf-8-sig").read().split("\n")  # not splitlines(): U+2028 is data
     except (OSError, UnicodeDecodeError) as err:
         raise DataError(args.users, f"cannot read the users file ({err})", fix="one user id per line, UTF-8") from err
     users = [line.strip() for line in lines if line.strip()]

@@ -79,7 +79,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
     db, settings = open_db(args.ctx.db), args.ctx.settings("sentiment")
     pipeline = Pipeline.from_config(db, settings, adapter=args.adapter, backbone=args.ctx.backbone)
-    stats = ingest_sources(args.sources, db, pipeline, progress=True)
+    stats = ingest_sources(args.sources, db, pipeline, progress=True, fetch_timeout=settings.fetch_timeout,
+                           allow_hosts=settings.allow_hosts)
     print(json.dumps(stats.summary()))
     return 0
 
@@ -159,7 +160,9 @@ def _feeds(args: argparse.Namespace) -> int:
     if args.action == "add":
         if not args.name or not args.url:
             raise LorasuiteError("feeds add needs NAME and URL")
-        print(json.dumps(feeds.add_feed(db, args.name, args.url, args.interval)))
+        settings = args.ctx.settings("sentiment")
+        print(json.dumps(feeds.add_feed(db, args.name, args.url, args.interval, allow_hosts=settings.allow_hosts,
+                                        file_roots=settings.file_roots)))
     elif args.action == "remove":
         if not feeds.remove_feed(db, args.name or ""):
             raise LorasuiteError(f"no feed named {args.name!r}")

@@ -1,15 +1,21 @@
 """Feeds: the registry of polled feeds, fetching their bytes safely, parsing, and per-feed health.
 
-Fetching is ours, parsing is feedparser's: we GET the bytes with a user agent, a total
-deadline, a size cap and a conditional request (ETag / Last-Modified), then hand the bytes
-to ``feedparser.parse``. A 304 means "nothing new". Local files work the same way (their
-mtime and size stand in for the validators). An ill-formed feed is parsed as far as it goes;
-``bozo`` is recorded on the feed, never fatal.
+Fetching is ours, parsing is feedparser's: we GET the bytes with a user agent, a deadline on the
+whole request (``timeout``, ``[sentiment] fetch_timeout``), a size cap and a conditional request
+(ETag / Last-Modified), then hand the bytes to ``feedparser.parse``. A 304 means "nothing new".
+Local files work the same way (their mtime and size stand in for the validators). An ill-formed
+feed is parsed as far as it goes; ``bozo`` is recorded on the feed, never fatal.
+
+Feed URLs are hostile input (``shared.netguard``): http(s) only, no internal addresses unless
+the host is in ``allow_hosts`` (checked when a feed is added and again at connect time, on every
+redirect), local files only under the shipped data folder or ``file_roots``. Errors stored on a
+feed say what failed in general terms (timed out, could not connect, HTTP 503), not the
+network details behind it. At most ``MAX_ENTRIES`` entries of a feed are used.
 
 Health per feed: last success, last error, consecutive failures and a backoff
 (``next_attempt``) that doubles with each failure, capped at ``MAX_BACKOFF_S``.
 
-    result = fetch("https://example.com/rss", etag=None, modified=None)
+    result = fetch("https://example.com/rss", etag=None, modified=None, timeout=20.0)
     parsed = parse(result)          # feedparser dict; parsed.bozo may be 1
 """
 
@@ -17,16 +23,15 @@ from __future__ import annotations
 
 import gzip
 import logging
-import time
-import urllib.error
-import urllib.request
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from apps.sentiment.store import iso, utcnow
+from shared import netguard
 from shared.errors import LorasuiteError
 from shared.storage import Database
 
@@ -35,11 +40,14 @@ log = logging.getLogger(__name__)
 USER_AGENT = "lorasuite-sentiment/0.1 (+https://github.com/lorasuite; feed monitor)"
 TIMEOUT_S = 20.0
 MAX_BYTES = 10 * 1024 * 1024
+MAX_ENTRIES = 2000
 MAX_BACKOFF_S = 6 * 3600
+HostList = Iterable[str] | None
+Roots = Iterable[str | Path] | None
 
 
 class FetchError(LorasuiteError):
-    """A feed could not be fetched (network, HTTP status, too big, too slow, missing file)."""
+    """A feed could not be fetched (network, HTTP status, too big, too slow, refused, missing file)."""
 
 
 @dataclass
@@ -63,13 +71,22 @@ def is_url(source: str) -> bool:
 
 
 def fetch(source: str, etag: str | None = None, modified: str | None = None, timeout: float = TIMEOUT_S,
-          max_bytes: int = MAX_BYTES, agent: str = USER_AGENT) -> FetchResult:
-    """The bytes of a feed URL or file, or ``content=None`` when the validators say unchanged."""
+          max_bytes: int = MAX_BYTES, agent: str = USER_AGENT, allow_hosts: HostList = (),
+          file_roots: Roots = ()) -> FetchResult:
+    """The bytes of a feed URL or file, or ``content=None`` when the validators say unchanged.
+
+    ``allow_hosts``: hosts exempt from the internal-address check; ``file_roots``: folders local
+    files may be read from besides the shipped data folder (None: any path, for paths an operator
+    typed on the command line)."""
     if is_url(source):
-        return _fetch_http(source, etag, modified, timeout, max_bytes, agent)
-    if "://" in source:
+        return _fetch_http(source, etag, modified, float(timeout), max_bytes, agent, allow_hosts)
+    if "://" in source and not source.lower().startswith("file:"):
         raise FetchError(f"{source}: only http(s) URLs and local paths are supported")
-    return _fetch_file(Path(source), etag, modified, max_bytes)
+    try:
+        path = netguard.check_path(source, file_roots)
+    except netguard.BlockedURL as err:
+        raise FetchError(str(err)) from None
+    return _fetch_file(path, etag, modified, max_bytes)
 
 
 def _fetch_file(path: Path, etag: str | None, modified: str | None, max_bytes: int) -> FetchResult:
@@ -88,43 +105,61 @@ def _fetch_file(path: Path, etag: str | None, modified: str | None, max_bytes: i
 
 
 def _fetch_http(url: str, etag: str | None, modified: str | None, timeout: float, max_bytes: int,
-                agent: str) -> FetchResult:
+                agent: str, allow_hosts: HostList) -> FetchResult:
+    import httpx
+
     headers = {"User-Agent": agent, "Accept-Encoding": "gzip, deflate",
                "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"}
     if etag:
         headers["If-None-Match"] = etag
     if modified:
         headers["If-Modified-Since"] = modified
-    deadline = time.monotonic() + timeout
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as resp:
-            raw = _read_capped(resp, max_bytes, deadline, url)
+        with netguard.guarded_client(timeout, allow_hosts, headers=headers) as client, \
+                client.stream("GET", url) as resp:
+            if resp.status_code == 304:
+                return FetchResult(url, None, 304, etag, modified)
+            if not 200 <= resp.status_code < 300:
+                raise FetchError(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}".rstrip())
             got = {k.lower(): v for k, v in resp.headers.items()}
-            status = resp.status
-    except urllib.error.HTTPError as err:
-        if err.code == 304:
-            return FetchResult(url, None, 304, etag, modified)
-        raise FetchError(f"{url}: HTTP {err.code} {err.reason}") from err
-    except urllib.error.URLError as err:
-        raise FetchError(f"{url}: {err.reason}") from err
-    except (TimeoutError, OSError) as err:
-        raise FetchError(f"{url}: {err.__class__.__name__} {err}") from err
+            if got.get("content-length", "").isdigit() and int(got["content-length"]) > max_bytes:
+                raise FetchError(f"{url}: response is over the {max_bytes}-byte limit")
+            raw = _read_capped(resp.iter_raw(), max_bytes, url)
+            status = resp.status_code
+    except netguard.BlockedURL as err:
+        raise FetchError(f"{url}: refused: {err}") from None
+    except httpx.HTTPError as err:
+        log.debug("fetch %s failed: %r", url, err)
+        raise FetchError(f"{url}: {_reason(err, timeout)}") from None
     content = _decompress(raw, got.get("content-encoding", ""), max_bytes, url)
     return FetchResult(url, content, status, got.get("etag") or None, got.get("last-modified") or None, got)
 
 
-def _read_capped(resp: Any, max_bytes: int, deadline: float, url: str) -> bytes:
-    chunks, size = [], 0
-    while True:
-        if time.monotonic() > deadline:
-            raise FetchError(f"{url}: download took longer than the timeout")
-        chunk = resp.read(65536)
-        if not chunk:
-            return b"".join(chunks)
+def _reason(err: Exception, timeout: float) -> str:
+    """What went wrong, in general terms: no errno, address or port state for a caller to map a network."""
+    import httpx
+
+    if isinstance(err, httpx.TimeoutException):
+        return f"no complete answer within {timeout:g} s"
+    if isinstance(err, httpx.TooManyRedirects):
+        return f"more than {netguard.MAX_REDIRECTS} redirects"
+    if isinstance(err, httpx.ConnectError):
+        return "could not connect"
+    if isinstance(err, (httpx.RemoteProtocolError, httpx.DecodingError)):
+        return "the answer is not valid HTTP"
+    if isinstance(err, httpx.UnsupportedProtocol):
+        return "only http(s) URLs are supported"
+    return "the connection failed"
+
+
+def _read_capped(chunks: Iterator[bytes], max_bytes: int, url: str) -> bytes:
+    parts, size = [], 0
+    for chunk in chunks:
         size += len(chunk)
         if size > max_bytes:
             raise FetchError(f"{url}: response is over the {max_bytes}-byte limit")
-        chunks.append(chunk)
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def _decompress(raw: bytes, encoding: str, max_bytes: int, url: str) -> bytes:
@@ -154,6 +189,15 @@ def parse(result: FetchResult) -> Any:
         raise FetchError(f"{result.source}: feedparser failed ({err.__class__.__name__}: {err})") from err
 
 
+def entries(parsed: Any, source: str, max_entries: int = MAX_ENTRIES) -> list:
+    """The parsed entries, at most ``max_entries`` (a hostile feed of 200,000 tiny items would
+    otherwise cost hours of scoring); the cut is logged."""
+    found = list(parsed.entries) if parsed is not None else []
+    if len(found) > max_entries:
+        log.warning("%s has %d entries; only the first %d are used", source, len(found), max_entries)
+    return found[:max_entries]
+
+
 def expand(sources: list[str]) -> list[str]:
     """URLs and files as given; a directory becomes every (non-hidden) file under it, sorted."""
     out: list[str] = []
@@ -177,13 +221,21 @@ def get_feed(db: Database, name: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def add_feed(db: Database, name: str, url: str, interval_s: int = 900, source: str = "user") -> dict:
-    """Add or update a feed (name is the key); validates the values first."""
+def add_feed(db: Database, name: str, url: str, interval_s: int = 900, source: str = "user", *,
+             allow_hosts: HostList = (), file_roots: Roots = ()) -> dict:
+    """Add or update a feed (name is the key); validates the values first.
+
+    The URL must pass ``shared.netguard.check_url`` with ``allow_hosts`` / ``file_roots``
+    (``[sentiment] allow_hosts`` / ``file_roots``); a local path is stored resolved."""
     name, url = (name or "").strip(), (url or "").strip()
     if not name:
         raise LorasuiteError("a feed needs a name")
-    if not url or ("://" in url and not is_url(url)):
-        raise LorasuiteError(f"feed {name!r}: url must be http(s):// or a local path, got {url!r}")
+    if not url:
+        raise LorasuiteError(f"feed {name!r}: give a url (http(s)://...) or a local path")
+    try:
+        url = netguard.check_url(url, allow_hosts, file_roots)
+    except netguard.BlockedURL as err:
+        raise LorasuiteError(f"feed {name!r}: url refused: {err}") from None
     if int(interval_s) < 10:
         raise LorasuiteError(f"feed {name!r}: interval must be at least 10 seconds, got {interval_s}")
     with db.transaction() as tx:
@@ -199,11 +251,13 @@ def remove_feed(db: Database, name: str) -> bool:
         return tx.execute("DELETE FROM sentiment_feeds WHERE name = :n", {"n": name}).rowcount > 0
 
 
-def sync_config_feeds(db: Database, feeds: list) -> list[str]:
-    """Upsert the ``[[sentiment.feeds]]`` entries (name, url, interval_minutes); returns the names."""
+def sync_config_feeds(db: Database, feeds: list, allow_hosts: HostList = (), file_roots: Roots = ()) -> list[str]:
+    """Upsert the ``[[sentiment.feeds]]`` entries (name, url, interval_minutes); returns the names.
+    Each URL passes the same checks as ``add_feed`` (``allow_hosts``, ``file_roots``)."""
     names = []
     for feed in feeds:
-        add_feed(db, feed.name, feed.url, int(feed.interval_minutes * 60), "config")
+        add_feed(db, feed.name, feed.url, int(feed.interval_minutes * 60), "config",
+                 allow_hosts=allow_hosts, file_roots=file_roots)
         names.append(feed.name)
     return names
 

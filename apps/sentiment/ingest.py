@@ -153,31 +153,41 @@ def store_items(db: Database, items: list[Item], pipeline: Pipeline, on_commit: 
     return commit(db, len(items), candidates, enrich_all(pipeline, candidates), pipeline, on_commit)
 
 
-def read_source(source: str, feed: str | None = None) -> list[Item]:
-    """Fetch and parse one URL or file into items (raises FetchError)."""
-    result = feeds.fetch(source)
+def read_source(source: str, feed: str | None = None, *, fetch_timeout: float = feeds.TIMEOUT_S,
+                allow_hosts: feeds.HostList = (), file_roots: feeds.Roots = None) -> list[Item]:
+    """Fetch and parse one URL or file into items (raises FetchError).
+
+    URLs go through the network policy (``allow_hosts``); local paths are read wherever they
+    are unless ``file_roots`` is given (these are paths an operator named, not a stored feed)."""
+    result = feeds.fetch(source, timeout=fetch_timeout, allow_hosts=allow_hosts, file_roots=file_roots)
     parsed = feeds.parse(result)
     name = feed or (source if feeds.is_url(source) else str(Path(source).resolve()))
     if parsed.get("bozo"):
         log.debug("%s is ill-formed (parsed anyway): %s", source, parsed.get("bozo_exception"))
     fetched = utcnow()
-    return [from_entry(entry, name, fetched) for entry in parsed.entries]
+    return [from_entry(entry, name, fetched) for entry in feeds.entries(parsed, source)]
 
 
-def poll_feed(db: Database, name: str, pipeline: Pipeline, force: bool = False) -> dict[str, Any]:
-    """Poll one registered feed (conditional GET, health, backoff); never raises for feed problems."""
+def poll_feed(db: Database, name: str, pipeline: Pipeline, force: bool = False, *,
+              fetch_timeout: float = feeds.TIMEOUT_S, allow_hosts: feeds.HostList = (),
+              file_roots: feeds.Roots = ()) -> dict[str, Any]:
+    """Poll one registered feed (conditional GET, health, backoff); never raises for feed problems.
+
+    The stored URL is checked again against the policy (``allow_hosts``, ``file_roots``) and the
+    fetch has ``fetch_timeout`` seconds in all."""
     feed = feeds.get_feed(db, name)
     if feed is None:
         return {"feed": name, "status": "unknown feed"}
     if not force and not feeds.is_due(feed, iso(utcnow())):
         return {"feed": name, "status": "backing off", "next_attempt": feed["next_attempt"]}
     try:
-        result = feeds.fetch(feed["url"], feed.get("etag"), feed.get("modified"))
+        result = feeds.fetch(feed["url"], feed.get("etag"), feed.get("modified"), timeout=fetch_timeout,
+                             allow_hosts=allow_hosts, file_roots=file_roots)
         parsed = feeds.parse(result) if not result.not_modified else None
     except LorasuiteError as err:
         feeds.record_failure(db, name, str(err))
         return {"feed": name, "status": "error", "error": str(err)}
-    entries = parsed.entries if parsed is not None else []
+    entries = feeds.entries(parsed, name)
     bozo = str(parsed.get("bozo_exception"))[:300] if parsed is not None and parsed.get("bozo") else None
     fetched = utcnow()
     items = [from_entry(entry, name, fetched) for entry in entries]
@@ -188,11 +198,12 @@ def poll_feed(db: Database, name: str, pipeline: Pipeline, force: bool = False) 
 
 
 def ingest_sources(sources: list[str], db: Database | None = None, pipeline: Pipeline | None = None,
-                   progress: bool = False) -> IngestStats:
-    """Ingest URLs, files and directories; a bad file is counted in ``failed``, never fatal.
+                   progress: bool = False, *, fetch_timeout: float = feeds.TIMEOUT_S,
+                   allow_hosts: feeds.HostList = (), file_roots: feeds.Roots = None) -> IngestStats:
+    """Ingest URLs, files and directories; a bad file or URL is counted in ``failed``, never fatal.
 
     Files are read in groups so the model scores many small files in one batch, then each
-    file commits in its own transaction, in order."""
+    file commits in its own transaction, in order. Each URL has ``fetch_timeout`` seconds."""
     from tqdm import tqdm
 
     db = db or open_db()
@@ -203,7 +214,7 @@ def ingest_sources(sources: list[str], db: Database | None = None, pipeline: Pip
     for source in tqdm(paths, desc="ingest", unit="file", disable=not progress or len(paths) < 20):
         stats.files += 1
         try:
-            items = read_source(source)
+            items = read_source(source, fetch_timeout=fetch_timeout, allow_hosts=allow_hosts, file_roots=file_roots)
         except LorasuiteError as err:
             stats.failed += 1
             stats.errors.append(str(err))

@@ -8,9 +8,17 @@ schedules a retry with exponential backoff (30 s doubling, capped at 1 h), forev
 endpoint gets everything once it is back. Each row is sent at most once while its lease holds,
 and every POST carries ``Idempotency-Key: lorasuite-<row id>`` for receivers that dedupe.
 
+Webhook URLs pass the same outbound policy as feeds (``shared.netguard``: http(s), no internal
+address unless the host is in ``allow_hosts``, checked at connect time on every redirect, a
+deadline on the whole call). Email is never sent in clear unless ``tls = "off"`` says so:
+``"starttls"`` (default, port 587) requires the server to offer STARTTLS and verifies its
+certificate; ``"ssl"`` connects with TLS from the start (port 465).
+
 Configuration (``[sentiment]`` section):
     webhook_url = "https://hooks.slack.com/services/..."
-    [sentiment.smtp]  host, port (587), user, password (or LORASUITE_SMTP_PASSWORD), from, to = [...], tls
+    allow_hosts = ["hooks.intranet"]      # hosts exempt from the internal-address check
+    [sentiment.smtp]  host, port, user, password (or LORASUITE_SMTP_PASSWORD), from, to = [...],
+                      tls = "starttls" | "ssl" | "off"
 """
 
 from __future__ import annotations
@@ -19,19 +27,22 @@ import json
 import logging
 import os
 import smtplib
-import urllib.error
-import urllib.request
+import ssl
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 from apps.sentiment.settings import settings_of
 from apps.sentiment.store import iso, utcnow
+from shared import netguard
+from shared.errors import LorasuiteError
 from shared.storage import Database
 
 log = logging.getLogger(__name__)
 LEASE_S = 120
 MAX_BACKOFF_S = 3600
+TLS_MODES = {"starttls": 587, "ssl": 465, "off": 25}  # mode -> default port
 
 
 def channels(settings: Any) -> dict[str, str]:
@@ -46,12 +57,11 @@ def channels(settings: Any) -> dict[str, str]:
     return out
 
 
-def smtp_settings(settings: Any) -> dict[str, Any]:
-    """``[sentiment.smtp]`` as the plain dict ``send_email`` takes (password from the env first)."""
+def smtp_table(settings: Any) -> dict[str, Any]:
+    """The typed ``[sentiment.smtp]`` as the plain table ``smtp_settings`` reads."""
     smtp = settings_of(settings).smtp
     return {"host": smtp.host, "port": smtp.port, "user": smtp.user, "from": smtp.from_, "to": list(smtp.to),
-            "password": os.environ.get("LORASUITE_SMTP_PASSWORD") or smtp.password.get_secret_value(),
-            "tls": smtp.tls}
+            "password": smtp.password.get_secret_value(), "tls": smtp.tls}
 
 
 def message(alert: dict[str, Any], event: str) -> dict[str, Any]:
@@ -98,13 +108,18 @@ def _claim(db: Database, now: datetime, limit: int) -> list[dict]:
 
 
 def deliver_due(db: Database, settings: Any = None, now: datetime | None = None, limit: int = 50,
-                timeout: float = 10.0) -> dict[str, int]:
-    """Send what is due; returns {"sent", "failed"}. Never raises for delivery problems."""
-    now = now or utcnow()
+                timeout: float = 10.0, *, allow_hosts: Iterable[str] | None = None,
+                smtp_context: ssl.SSLContext | None = None) -> dict[str, int]:
+    """Send what is due; returns {"sent", "failed"}. Never raises for delivery problems.
+
+    ``allow_hosts`` (default: ``[sentiment] allow_hosts``) exempts webhook hosts from the
+    internal-address check; ``smtp_context`` verifies the SMTP server (default: system CAs)."""
+    now, settings = now or utcnow(), settings_of(settings)
+    allow_hosts = settings.allow_hosts if allow_hosts is None else allow_hosts
     sent = failed = 0
     for row in _claim(db, now, limit):
         try:
-            _send(row, settings, timeout)
+            _send(row, settings, timeout, allow_hosts, smtp_context)
         except Exception as err:  # noqa: BLE001 - any delivery failure is retried later
             failed += 1
             wait = min(30 * 2 ** int(row["attempts"]), MAX_BACKOFF_S)
@@ -121,25 +136,33 @@ def deliver_due(db: Database, settings: Any = None, now: datetime | None = None,
     return {"sent": sent, "failed": failed}
 
 
-def _send(row: dict, settings: Any, timeout: float) -> None:
+def _send(row: dict, settings: Any, timeout: float, allow_hosts: Iterable[str],
+          smtp_context: ssl.SSLContext | None) -> None:
     payload = json.loads(row["payload"])
     if row["channel"] == "webhook":
-        post_json(row["target"], payload, timeout, key=f"lorasuite-{row['id']}")
+        post_json(row["target"], payload, timeout, key=f"lorasuite-{row['id']}", allow_hosts=allow_hosts)
     elif row["channel"] == "email":
-        send_email(smtp_settings(settings), row["target"].split(","), payload["text"], _email_body(payload))
+        send_email(row["target"].split(","), payload["text"], _email_body(payload),
+                   **smtp_settings(smtp_table(settings)), context=smtp_context)
     else:
         raise ValueError(f"unknown channel {row['channel']!r}")
 
 
-def post_json(url: str, payload: dict, timeout: float = 10.0, key: str | None = None) -> None:
-    """POST JSON; anything but a 2xx is an error (retried by the caller)."""
+def post_json(url: str, payload: dict, timeout: float = 10.0, key: str | None = None, *,
+              allow_hosts: Iterable[str] | None = ()) -> None:
+    """POST JSON within ``timeout`` seconds in all; anything but a 2xx is an error (retried by the caller).
+
+    The policy of ``shared.netguard`` is applied at connect time, to every redirect
+    (``allow_hosts`` exempts trusted hosts); the name lookup is inside the deadline."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise netguard.BlockedURL(f"webhook {url}: only http(s) URLs are allowed")
     headers = {"Content-Type": "application/json", "User-Agent": "lorasuite-sentiment/0.1"}
     if key:
         headers["Idempotency-Key"] = key
-    request = urllib.request.Request(url, data=json.dumps(payload).encode("utf-8"), headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        if not 200 <= response.status < 300:
-            raise RuntimeError(f"HTTP {response.status}")
+    with netguard.guarded_client(timeout, allow_hosts) as client:
+        response = client.post(url, content=json.dumps(payload).encode("utf-8"), headers=headers)
+    if not 200 <= response.status_code < 300:
+        raise RuntimeError(f"HTTP {response.status_code}")
 
 
 def _email_body(payload: dict) -> str:
@@ -149,19 +172,52 @@ def _email_body(payload: dict) -> str:
     return "\n".join(lines)
 
 
-def send_email(smtp: dict, to: list[str], subject: str, body: str, timeout: float = 20.0) -> None:
-    """Send a plain-text email through the configured SMTP server."""
+def smtp_settings(smtp: dict) -> dict[str, Any]:
+    """``send_email`` keyword arguments from a ``[sentiment.smtp]`` table (password: env first)."""
+    if smtp.get("starttls") is False and "tls" not in smtp:
+        raise LorasuiteError('[sentiment.smtp] starttls = false is no longer read: set tls = "off" to send '
+                             '(and log in) without encryption, or tls = "ssl" for SMTPS on port 465')
+    if not smtp.get("host"):
+        raise LorasuiteError("[sentiment.smtp] needs a host")
+    port = smtp.get("port")
+    return {"host": str(smtp["host"]), "port": int(port) if port else None, "user": smtp.get("user") or None,
+            "password": os.environ.get("LORASUITE_SMTP_PASSWORD") or smtp.get("password") or None,
+            "sender": smtp.get("from") or None, "tls": str(smtp.get("tls") or "starttls")}
+
+
+def send_email(to: list[str], subject: str, body: str, *, host: str, port: int | None = None,
+               user: str | None = None, password: str | None = None, sender: str | None = None,
+               tls: str = "starttls", timeout: float = 20.0, context: ssl.SSLContext | None = None) -> None:
+    """Send a plain-text email; the connection is encrypted unless ``tls="off"``.
+
+    ``tls="starttls"`` (port 587): EHLO, STARTTLS with a verifying ``context`` (default: system
+    CAs), EHLO again, then log in; a server that does not offer STARTTLS is refused rather than
+    spoken to in clear. ``tls="ssl"`` (port 465): TLS from the first byte. ``tls="off"``: plain SMTP."""
+    if tls not in TLS_MODES:
+        raise LorasuiteError(f"[sentiment.smtp] tls = {tls!r}: use one of {', '.join(TLS_MODES)}")
     msg = EmailMessage()
-    msg["From"] = smtp.get("from") or smtp.get("user") or "lorasuite@localhost"
+    msg["From"] = sender or user or "lorasuite@localhost"
     msg["To"] = ", ".join(to)
     msg["Subject"] = subject[:200]
     msg.set_content(body)
-    with smtplib.SMTP(smtp["host"], int(smtp.get("port", 587)), timeout=timeout) as server:
-        if smtp.get("starttls", True) and server.has_extn("starttls"):
-            server.starttls()
-        password = os.environ.get("LORASUITE_SMTP_PASSWORD") or smtp.get("password")
-        if smtp.get("user") and password:
-            server.login(str(smtp["user"]), str(password))
+    context = context or ssl.create_default_context()
+    port = int(port or TLS_MODES[tls])
+    if tls == "ssl":
+        server = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+    else:
+        server = smtplib.SMTP(host, port, timeout=timeout)
+    with server:
+        server.ehlo()
+        if tls == "starttls":
+            if not server.has_extn("starttls"):
+                raise LorasuiteError(f"SMTP server {host}:{port} does not offer STARTTLS; refusing to send in clear "
+                                     '(set [sentiment.smtp] tls = "ssl" for port 465, or tls = "off" to allow it)')
+            server.starttls(context=context)
+            server.ehlo()
+        if user and password:
+            if tls == "off":
+                log.warning("logging in to SMTP server %s:%d without TLS (tls = \"off\")", host, port)
+            server.login(str(user), str(password))
         server.send_message(msg)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -33,10 +34,16 @@ class Monitor:
     """Feeds polled on their intervals and alerts checked every ``alerts_interval_s``."""
 
     def __init__(self, db: Database | None = None, settings: Any = None, pipeline: Pipeline | None = None,
-                 alerts_interval_s: int | None = None, backbone: Any = None) -> None:
+                 alerts_interval_s: int | None = None, backbone: Any = None,
+                 allow_hosts: Iterable[str] | None = None) -> None:
+        """Fetches and deliveries follow ``[sentiment] fetch_timeout`` / ``allow_hosts`` / ``file_roots``;
+        ``allow_hosts`` adds hosts (the demo feed server's own address)."""
         self.db = open_db(db)
         self.settings = settings_of(settings)
         self._pipeline, self._backbone = pipeline, backbone
+        self.fetch_timeout = float(self.settings.fetch_timeout)
+        self.allow_hosts = tuple(self.settings.allow_hosts) + tuple(allow_hosts or ())
+        self.file_roots = tuple(self.settings.file_roots)
         self._lock = threading.Lock()
         self.alerts_interval_s = int(alerts_interval_s or self.settings.alerts_interval)
         self.scheduler: Any = None
@@ -86,7 +93,7 @@ class Monitor:
 
     def add_feed(self, name: str, url: str, interval_s: int = 900) -> dict:
         """Register (or update) a feed and schedule it right away."""
-        feed = feeds.add_feed(self.db, name, url, interval_s)
+        feed = feeds.add_feed(self.db, name, url, interval_s, allow_hosts=self.allow_hosts, file_roots=self.file_roots)
         self._schedule(feed["name"], int(feed["interval_s"]))
         return feed
 
@@ -99,7 +106,8 @@ class Monitor:
     def poll(self, name: str, force: bool = False) -> dict:
         """One poll of one feed; never raises (an unexpected error is recorded as the feed's failure)."""
         try:
-            result = poll_feed(self.db, name, self.pipeline(), force=force)
+            result = poll_feed(self.db, name, self.pipeline(), force=force, fetch_timeout=self.fetch_timeout,
+                               allow_hosts=self.allow_hosts, file_roots=self.file_roots)
         except Exception as err:  # noqa: BLE001 - one feed's bug must not stop the scheduler or other feeds
             log.exception("feed %s: unexpected error", name)
             feeds.record_failure(self.db, name, f"{err.__class__.__name__}: {err}")
@@ -120,7 +128,7 @@ class Monitor:
         except Exception:  # noqa: BLE001 - keep the job alive; the error is in the log
             log.exception("alert check failed")
         try:
-            out.update(outbox.deliver_due(self.db, self.settings))
+            out.update(outbox.deliver_due(self.db, self.settings, allow_hosts=self.allow_hosts))
         except Exception:  # noqa: BLE001
             log.exception("alert delivery failed")
         return out

@@ -54,12 +54,15 @@ class SentimentService:
             if self.monitor is not None:
                 return self.monitor
             topics.watchlist(self.db, self.settings)
-            feeds.sync_config_feeds(self.db, self.settings.feeds)
+            feeds.sync_config_feeds(self.db, self.settings.feeds, self.settings.allow_hosts, self.settings.file_roots)
+            own: list[str] = []
             if self.demo_feeds:
                 self.server = FeedServer(self.settings.demo_feeds_dir or data_dir("sentiment", "feeds")).start()
+                own.append(f"127.0.0.1:{self.server.port}")  # our own endpoint: that port only, not all of loopback
                 for stem, url in self.server.feeds().items():
-                    feeds.add_feed(self.db, f"demo-{stem}", url, self.settings.demo_interval, source="demo")
-            self.monitor = Monitor(self.db, self.settings, backbone=self.ctx.backbone)
+                    feeds.add_feed(self.db, f"demo-{stem}", url, self.settings.demo_interval, source="demo",
+                                   allow_hosts=[*self.settings.allow_hosts, *own])
+            self.monitor = Monitor(self.db, self.settings, backbone=self.ctx.backbone, allow_hosts=own)
         self._elect()
         return self.monitor
 

@@ -114,7 +114,8 @@ def add_feed(svc, name: str, url: str, interval: float, request: gr.Request = No
     if monitor is not None:
         monitor.add_feed(name, url, int(interval or 900))
     else:
-        feeds.add_feed(svc.db, name, url, int(interval or 900))
+        feeds.add_feed(svc.db, name, url, int(interval or 900), allow_hosts=svc.settings.allow_hosts,
+                       file_roots=svc.settings.file_roots)
     gr.Info(escape(f"Feed {name} saved{' and scheduled' if monitor else ''}."))
     return feed_panel(svc)
 

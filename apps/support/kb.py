@@ -27,6 +27,7 @@ from shared.home import data_dir
 MAX_CHARS = 900
 SUFFIXES = (".md", ".markdown", ".txt", ".csv", ".jsonl")
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_LINE_END = re.compile(r"\r\n|\r|\n")  # Markdown's line ends; not splitlines(), which also breaks on U+2028
 
 
 @dataclass
@@ -133,7 +134,7 @@ def _tags(value: object) -> list[str]:
 def _markdown_sections(body: str, title: str) -> tuple[str, list[tuple[str, str]]]:
     """(title, [(section, text)]): a first '# Heading' becomes the title when none is given."""
     sections: list[tuple[str, list[str]]] = [(title, [])]
-    for line in body.splitlines():
+    for line in _LINE_END.split(body):
         match = _HEADING.match(line)
         if match is None:
             sections[-1][1].append(line)

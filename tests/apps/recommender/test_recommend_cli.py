@@ -2,8 +2,6 @@
 
 import json
 
-import pytest
-
 from apps.cli import main
 
 

@@ -74,7 +74,7 @@ def _free_port() -> int:
 
 def test_webhook_down_then_up_receives_each_alert_exactly_once(db):
     port = _free_port()
-    section = {"webhook_url": f"http://127.0.0.1:{port}/hook"}
+    section = {"webhook_url": f"http://127.0.0.1:{port}/hook", "allow_hosts": ["127.0.0.1"]}
     add_items(db, spike_rows(START))
     alerts.check(db, now=START + timedelta(days=10, hours=16), section=section)  # fires (and escalates)
     queued = db.scalar("SELECT COUNT(*) FROM sentiment_outbox")
@@ -134,7 +134,7 @@ def test_email_channel_through_smtp(db):
 
     threading.Thread(target=smtp_sessions, daemon=True).start()
     section = {"smtp": {"host": "127.0.0.1", "port": server.getsockname()[1], "to": ["desk@example.com"],
-                        "starttls": False}}
+                        "tls": "off"}}
     add_items(db, spike_rows(START))
     alerts.check(db, now=START + timedelta(days=10, hours=16), section=section)
     queued = db.scalar("SELECT COUNT(*) FROM sentiment_outbox WHERE channel = 'email'")

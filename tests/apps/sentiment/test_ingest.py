@@ -78,17 +78,18 @@ def test_conditional_get_health_and_backoff(tiny_sentiment, db, tmp_path):
     server = FeedServer(folder).start()
     try:
         pipeline = Pipeline.from_config(db)
-        feeds.add_feed(db, "local", server.url("feed0000.xml"), 60)
-        feeds.add_feed(db, "down", "http://127.0.0.1:9/none.xml", 60)
-        assert poll_feed(db, "local", pipeline)["new"] == 4
-        assert poll_feed(db, "local", pipeline)["status"] == "not modified"  # ETag -> 304
+        local = {"allow_hosts": ["127.0.0.1"]}  # the test's own endpoint
+        feeds.add_feed(db, "local", server.url("feed0000.xml"), 60, **local)
+        feeds.add_feed(db, "down", "http://127.0.0.1:9/none.xml", 60, **local)
+        assert poll_feed(db, "local", pipeline, **local)["new"] == 4
+        assert poll_feed(db, "local", pipeline, **local)["status"] == "not modified"  # ETag -> 304
         (folder / "feed0000.xml").write_text(rss([{"title": "Fresh story", "guid": "new-1"}]))
-        assert poll_feed(db, "local", pipeline)["new"] == 1
-        assert poll_feed(db, "down", pipeline)["status"] == "error"
+        assert poll_feed(db, "local", pipeline, **local)["new"] == 1
+        assert poll_feed(db, "down", pipeline, **local)["status"] == "error"
         down = feeds.get_feed(db, "down")
         assert down["failures"] == 1 and down["last_error"] and down["next_attempt"] > down["last_error_at"]
         assert poll_feed(db, "down", pipeline)["status"] == "backing off"
-        assert poll_feed(db, "down", pipeline, force=True)["status"] == "error"
+        assert poll_feed(db, "down", pipeline, force=True, **local)["status"] == "error"
         assert feeds.get_feed(db, "down")["failures"] == 2
         local = feeds.get_feed(db, "local")
         assert local["failures"] == 0 and local["last_success"] and local["etag"]
@@ -101,7 +102,7 @@ def test_fetch_limits_and_bad_sources(tmp_path, db):
     big = tmp_path / "big.xml"
     big.write_bytes(b"<rss>" + b" " * 5000 + b"</rss>")
     with pytest.raises(feeds.FetchError, match="limit"):
-        feeds.fetch(str(big), max_bytes=1000)
+        feeds.fetch(str(big), max_bytes=1000, file_roots=[tmp_path])
     with pytest.raises(feeds.FetchError, match="only http"):
         feeds.fetch("ftp://example.com/feed")
     stats = ingest_sources([str(tmp_path / "missing.xml"), str(big)], db,
@@ -118,7 +119,7 @@ def test_slow_server_hits_the_timeout():
     try:
         start = time.monotonic()
         with pytest.raises(feeds.FetchError):
-            feeds.fetch(f"http://127.0.0.1:{sock.getsockname()[1]}/feed.xml", timeout=1.0)
+            feeds.fetch(f"http://127.0.0.1:{sock.getsockname()[1]}/feed.xml", timeout=1.0, allow_hosts=["127.0.0.1"])
         assert time.monotonic() - start < 5
     finally:
         sock.close()

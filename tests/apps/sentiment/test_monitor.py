@@ -23,10 +23,11 @@ def _wait(predicate, timeout: float = 60.0) -> bool:
 def test_monitor_polls_feeds_and_survives_a_failing_one(tiny_sentiment, db, tmp_path):
     write_feeds(tmp_path / "served", 3, 2)
     server = FeedServer(tmp_path / "served").start()
-    feeds.add_feed(db, "one", server.url("feed0000.xml"), 3600)
-    feeds.add_feed(db, "broken", "http://127.0.0.1:9/feed.xml", 3600)
-    feeds.add_feed(db, "garbage", str(tmp_path / "served" / "nope.xml"), 3600)
-    monitor = Monitor(db, section={}, alerts_interval_s=3600).start()
+    local = {"allow_hosts": ["127.0.0.1"], "file_roots": [str(tmp_path)]}  # the test's own endpoints
+    feeds.add_feed(db, "one", server.url("feed0000.xml"), 3600, **local)
+    feeds.add_feed(db, "broken", "http://127.0.0.1:9/feed.xml", 3600, **local)
+    feeds.add_feed(db, "garbage", str(tmp_path / "served" / "nope.xml"), 3600, **local)
+    monitor = Monitor(db, section=local, alerts_interval_s=3600).start()
     try:
         job = monitor.scheduler.get_job("feed:one")
         assert (job.max_instances, job.coalesce) == (1, True)
