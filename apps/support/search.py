@@ -16,19 +16,13 @@ from pathlib import Path
 from apps.support.kb import Chunk
 from shared import retrieval
 from shared.home import state_dir
-from shared.lexical import DEFAULT, Bm25
 from shared.retrieval import RRF_K, Hit
 
-__all__ = ["RRF_K", "Bm25", "Hit", "HybridIndex", "index_dir", "stamp", "tokens"]
+__all__ = ["RRF_K", "Hit", "HybridIndex", "index_dir", "stamp"]
 
 
 def index_dir() -> Path:
     return state_dir("indexes") / "support"
-
-
-def tokens(text: str) -> list[str]:
-    """The BM25 terms of a text (``shared.lexical.DEFAULT``)."""
-    return DEFAULT(text)
 
 
 class HybridIndex(retrieval.HybridIndex):
