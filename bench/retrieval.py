@@ -101,7 +101,7 @@ def main() -> None:
         os.environ["LORASUITE_HOME"] = home
         result = run(args)
     result.update(when=time.strftime("%Y-%m-%d %H:%M"), load_average=[round(x, 1) for x in os.getloadavg()])
-    command = "python bench/retrieval.py " + " ".join(sys.argv[1:])
+    command = " ".join(["python bench/retrieval.py", *sys.argv[1:]])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(dict(result, command=command), indent=2))
