@@ -13,6 +13,9 @@ Modules are named for what they own:
   adapters    the adapter registry on disk (PEFT files + head + meta.json, atomic)
   backbone    ONE base model in memory serving many named adapters, thread-safe
   index       faiss embedding index with stable ids (flat / HNSW / IVF)
+  passages    Passage / Document records and cutting text into passages
+  lexical     text -> BM25 terms (stop words, Snowball stems) and BM25 on bm25s
+  retrieval   HybridIndex: passages + dense + BM25, reciprocal-rank fusion, atomic save/load
   storage     SQLite (WAL) or PostgreSQL through SQLAlchemy, per-app migrations
   evaluation  accuracy, macro-F1, per-class report, confusion-matrix PNG
 

@@ -9,7 +9,7 @@ Stage 2 (rerank): each signal is standardised over the candidates (z-score, so t
 mean the same whatever the scale of a signal) and summed with ``Blend`` weights:
 
     score = content * z(cos(profile, item)) + interest * z(cos(typed interest, item))
-          + lexical * z(idf share of the interest's words in the item)
+          + lexical * z(BM25 of the interest's words in the item, best item = 1)
           + collab * z(sum_j w_j sim_cf(j, item)) + popularity * z(log popularity)
 
 A missing signal (no history, no typed text) simply drops out. The defaults come from the
@@ -53,7 +53,7 @@ class Blend:
     popularity: float = 0.1
     interest_popularity: float = 0.1  # popularity weight when only a typed interest is known
     interest: float = 1.0  # typed interest (frozen MiniLM similarity)
-    lexical: float = 0.5  # typed interest: idf-weighted share of its words the item contains
+    lexical: float = 0.5  # typed interest: BM25 of its words in the item (words.WordIndex)
     candidates: int = 200  # per source in stage 1
     mmr: float = 0.8  # 1.0 = no diversity
     half_life: float = 3.0  # recency, in the user's own events

@@ -1,8 +1,9 @@
-"""Words: content words of a text, a light stemmer, and an inverted index for typed interests.
+"""Words: content words of a text, a light stemmer, and BM25 over the items for typed interests.
 
 The typed interest is matched two ways: by meaning (MiniLM embeddings, in the ranker) and by its
-words here, weighted by rarity (idf), so that "space opera" finds the books that say "space
-opera" even when a long description blurs the embedding. The same matching explains a result
+words here, scored by BM25 (``shared.lexical.Bm25``, the same index the help centre uses, with
+this module's stop words and stemmer), so that "space opera" finds the books that say "space
+opera" even when a long description blurs the embedding. The same words explain a result
 ("matches: space, opera").
 
     index = WordIndex(item_texts)
@@ -12,11 +13,11 @@ opera" even when a long description blurs the embedding. The same matching expla
 
 from __future__ import annotations
 
-import math
 import re
-from collections import defaultdict
 
 import numpy as np
+
+from shared.lexical import Analyzer
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 STOPWORDS = frozenset(
@@ -47,6 +48,9 @@ def words(text: str) -> list[str]:
     return out
 
 
+ANALYZER = Analyzer(stopwords=STOPWORDS, stem=stem, min_length=3, name="recommender-words-v1")
+
+
 def matched_words(query: str, text: str) -> list[str]:
     """Words of ``query`` that occur (up to a stem) in ``text``, in query order."""
     stems = {stem(w) for w in words(text)}
@@ -54,27 +58,19 @@ def matched_words(query: str, text: str) -> list[str]:
 
 
 class WordIndex:
-    """Stem -> items containing it, with idf weights."""
+    """BM25 (``shared.lexical.Bm25``) over the item texts, with this module's words and stems."""
 
     def __init__(self, texts: list[str]) -> None:
-        postings: dict[str, list[int]] = defaultdict(list)
-        for i, text in enumerate(texts):
-            for term in {stem(word) for word in words(text)}:
-                postings[term].append(i)
-        self.n = len(texts)
-        self.postings = {term: np.array(items, dtype=np.int64) for term, items in postings.items()}
+        from shared.lexical import Bm25
 
-    def idf(self, term: str) -> float:
-        return math.log(1 + self.n / (1 + len(self.postings.get(term, ()))))
+        self.n = len(texts)
+        self.bm25 = Bm25(texts, ANALYZER)
 
     def scores(self, query: str) -> np.ndarray | None:
-        """idf-weighted share of the query's words each item contains (None: no content words)."""
-        terms = {stem(word) for word in words(query)}
+        """BM25 of the query's distinct words per item, scaled so the best item is 1 (None: no content words)."""
+        terms = list(dict.fromkeys(ANALYZER(query)))
         if not terms:
             return None
-        out = np.zeros(self.n, dtype=np.float32)
-        total = sum(self.idf(t) for t in terms)
-        for term in terms:
-            if term in self.postings:
-                out[self.postings[term]] += self.idf(term) / total
-        return out
+        out = self.bm25.scores(terms).astype(np.float32)
+        best = float(out.max(initial=0.0))
+        return out / best if best > 0 else out

@@ -1,7 +1,7 @@
 """The customer-support app: help-centre retrieval, LoRA intent, hand-over to people, agent inbox.
 
-Modules: ``kb`` (read and chunk files), ``ingest`` (idempotent indexing), ``search`` (faiss +
-BM25 fused by reciprocal rank), ``inputs`` (message checks), ``policy`` / ``calibrate``
+Modules: ``kb`` (read and chunk files), ``ingest`` (idempotent indexing), ``search`` (the help-centre
+``shared.retrieval.HybridIndex``: faiss + BM25 fused by reciprocal rank), ``inputs`` (message checks), ``policy`` / ``calibrate``
 (thresholds), ``answers`` (reply texts), ``bot`` (one message -> one stored reply), ``store``
 (SQLite/PostgreSQL tables), ``analytics``, ``generator`` (optional SmolLM2), ``cli``, ``ui``.
 

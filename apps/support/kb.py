@@ -6,7 +6,9 @@ sentence, boundaries. TXT files are cut into paragraph groups, a CSV needs ``que
 ``answer`` columns (one passage per row), and a JSONL file has one passage per line
 (``text``, or ``question`` + ``answer``; optional ``title``, ``intent``, ``tags``, ``url``).
 Every chunk keeps its document title, section name and an anchor, so answers can cite
-``title + link#anchor``. Nothing here embeds or stores: see ``search.py`` and ``ingest.py``.
+``title + link#anchor``. The generic pieces (``Passage``, ``Document``, ``split_text``, ``slug``)
+live in ``shared.passages``; this module adds the help-centre formats and the ``intent`` field.
+Nothing here embeds or stores: see ``search.py`` and ``ingest.py``.
 
     docs = read_paths(["data/support/kb"])      # -> [Document(source, hash, title, chunks)]
 """
@@ -17,60 +19,26 @@ import csv
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from shared.datasets import read_csv_rows, read_jsonl
 from shared.errors import DataError
 from shared.home import data_dir
+from shared.passages import MAX_CHARS, Document, Passage, slug, split_text
 
-MAX_CHARS = 900
+__all__ = ["MAX_CHARS", "SUFFIXES", "Chunk", "Document", "list_files", "read_file", "read_paths", "slug",
+           "source_key", "split_text"]
 SUFFIXES = (".md", ".markdown", ".txt", ".csv", ".jsonl")
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _LINE_END = re.compile(r"\r\n|\r|\n")  # Markdown's line ends; not splitlines(), which also breaks on U+2028
 
 
 @dataclass
-class Chunk:
-    """One retrievable passage with everything needed to cite it."""
+class Chunk(Passage):
+    """A help-centre passage: a ``shared.passages.Passage`` plus the intent its article answers."""
 
-    text: str
-    title: str
-    section: str
-    anchor: str
-    source: str = ""
     intent: str = ""
-    tags: list[str] = field(default_factory=list)
-    url: str = ""
-    id: int = -1
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @property
-    def label(self) -> str:
-        """How the passage is cited: ``Title › Section``."""
-        return f"{self.title} › {self.section}" if self.section and self.section != self.title else self.title
-
-    def embed_text(self) -> str:
-        """The text the encoder and BM25 see (title and section give short passages context)."""
-        return f"{self.title}. {self.section}. {self.text}"
-
-
-@dataclass
-class Document:
-    """A source file (or a JSONL/CSV file) and its chunks."""
-
-    source: str
-    hash: str
-    title: str
-    chunks: list[Chunk]
-
-
-def slug(text: str) -> str:
-    """GitHub-style heading anchor: lowercase, punctuation dropped, spaces to dashes."""
-    text = re.sub(r"[^\w\s-]", "", text.strip().lower())
-    return re.sub(r"[\s]+", "-", text).strip("-") or "section"
 
 
 def source_key(path: Path) -> str:
@@ -80,30 +48,6 @@ def source_key(path: Path) -> str:
         return "data/" + path.relative_to(data_dir().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
-
-
-def split_text(text: str, max_chars: int = MAX_CHARS) -> list[str]:
-    """Pieces of at most ~max_chars, cut at blank lines, then at sentence ends."""
-    text = text.strip()
-    if len(text) <= max_chars:
-        return [text] if text else []
-    units: list[str] = []
-    for para in re.split(r"\n\s*\n", text):
-        if len(para) <= max_chars:
-            units.append(para.strip())
-            continue
-        units.extend(s.strip() for s in re.split(r"(?<=[.!?])\s+", para))
-    pieces, current = [], ""
-    for unit in filter(None, units):
-        while len(unit) > max_chars:  # one enormous sentence: hard cut
-            pieces, current = pieces + ([current] if current else []) + [unit[:max_chars]], ""
-            unit = unit[max_chars:]
-        if current and len(current) + len(unit) + 2 > max_chars:
-            pieces.append(current)
-            current = unit
-        else:
-            current = f"{current}\n\n{unit}" if current else unit
-    return pieces + ([current] if current else [])
 
 
 def _front_matter(path: Path, text: str) -> tuple[dict, str]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from apps.support.ingest import ingest
-from apps.support.search import Bm25, HybridIndex, index_dir, tokens
+from apps.support.search import HybridIndex, index_dir
 from shared.errors import LorasuiteError
 
 CALLS: list[int] = []
@@ -73,13 +73,15 @@ def test_bad_file_stops_ingest_before_anything_changes(kb_dir):
     assert (index_dir() / "meta.json").stat().st_mtime_ns == stamp
 
 
-def test_bm25_scores_match_rank_bm25():
-    from rank_bm25 import BM25Okapi
+def test_index_written_before_bm25_was_saved_still_loads(kb_dir):
+    """A format-1 index (no bm25/ folder) loads and rebuilds BM25 from its passages."""
+    import shutil
 
-    corpus = [tokens(t) for t in ["freeze a lost card", "exchange rates and fees", "card delivery times",
-                                  "top up by bank transfer", "lost phone and card security"]]
-    query = tokens("lost card fees")
-    assert np.allclose(Bm25(corpus).scores(query), BM25Okapi(corpus).get_scores(query))
+    ingest([kb_dir], embed=fake_embed)
+    shutil.rmtree(index_dir() / "bm25")
+    index = HybridIndex.load()
+    hits = index.search("NW-7734", fake_embed(["NW-7734"])[0], k=3)
+    assert hits[0].chunk.source.endswith("policy_security.md") and hits[0].bm25_rank == 1
 
 
 def test_hybrid_ranking_gets_paraphrases_and_exact_codes(index_home, minilm):
