@@ -121,6 +121,7 @@ def create_app(ctx: Any, names: list[str] | None = None, mount_ui: bool = True):
     from fastapi import FastAPI
 
     from apps import auth, suite_metrics, websecurity
+    from apps.routes import core_routes
 
     names = names or parse_apps(",".join(ctx.config.suite.apps or [s.name for s in ctx.specs]), ctx.specs)
     state = SuiteState(apps=list(names))
@@ -133,7 +134,7 @@ def create_app(ctx: Any, names: list[str] | None = None, mount_ui: bool = True):
         shutdown(state, ctx)
 
     app = FastAPI(title="lorasuite", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    _core_routes(app, state, ctx, guard)
+    core_routes(app, state, ctx, guard)
     for name in names:
         spec = ctx.spec(name)
         if spec.routes is not None:
@@ -143,41 +144,6 @@ def create_app(ctx: Any, names: list[str] | None = None, mount_ui: bool = True):
     websecurity.protect(app, ctx.config, guard, uploads)
     app.state.suite = state
     return app
-
-
-def _core_routes(app: Any, state: SuiteState, ctx: Any, guard: Any) -> None:
-    from fastapi import Request
-    from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
-
-    from apps import auth, suite_metrics
-
-    @app.get("/", response_class=HTMLResponse)
-    def index() -> str:
-        return landing_page(state, ctx)
-
-    @app.get("/healthz")
-    def healthz(request: Request) -> JSONResponse:
-        body = health(state, ctx, details=guard.basic_ok(request))
-        return JSONResponse(body, status_code=200 if body["ok"] else 503)
-
-    @app.get("/metrics", response_class=PlainTextResponse)
-    def metrics(request: Request) -> PlainTextResponse:
-        token = ctx.config.suite.metrics_token.get_secret_value()
-        if token and not auth.same_secret(request.headers.get("authorization", ""), f"Bearer {token}"):
-            return PlainTextResponse("metrics need Authorization: Bearer <[suite] metrics_token>", status_code=401)
-        text, content_type = suite_metrics.render(ctx, state.apps)
-        return PlainTextResponse(text, media_type=content_type)
-
-    for name in state.apps:
-        for alias in ctx.spec(name).aliases:
-            app.add_api_route(f"/{alias}", _redirect(f"/{name}/", RedirectResponse), include_in_schema=False)
-            app.add_api_route(f"/{alias}/", _redirect(f"/{name}/", RedirectResponse), include_in_schema=False)
-
-
-def _redirect(target: str, response_class: Any):
-    def go() -> Any:
-        return response_class(target, status_code=308)
-    return go
 
 
 def _mount_pages(app: Any, ctx: Any, names: list[str], guard: Any) -> dict[str, bool]:

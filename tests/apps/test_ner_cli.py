@@ -43,7 +43,7 @@ def test_train_saves_a_tag_adapter_with_its_tag_set(home, capsys):
     assert main(["adapters", "show", "ner", "tiny"]) == 0
     meta = json.loads(capsys.readouterr().out)
     assert meta["task"] == "tag" and meta["labels"] == ["O", "B-ORG", "I-ORG", "B-PER", "I-PER"]
-    assert (home / "adapters" / "ner" / "tiny" / "head.safetensors").exists()
+    assert (home / "adapters" / "ner" / "tiny" / "v1" / "head.safetensors").exists()
     assert "dev_f1" in meta["metrics"]
 
 

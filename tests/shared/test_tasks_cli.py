@@ -30,7 +30,7 @@ def test_train_then_eval_end_to_end(tmp_path, tiny_bert, capsys):
     printed = capsys.readouterr().out
     assert "macro-F1" in printed and (tmp_path / "cm.png").read_bytes()[:4] == b"\x89PNG"
     assert main(["adapters", "list"]) == 0
-    assert "core/m\tclassify\thome" in capsys.readouterr().out
+    assert "core/m\tv1 of 1\tclassify\thome" in capsys.readouterr().out
     assert main(["adapters", "show", "core", "m"]) == 0
     meta = json.loads(capsys.readouterr().out)
     assert meta["labels"] == ["neg", "pos"] and meta["data_hash"] and meta["settings"]["epochs"] == 2

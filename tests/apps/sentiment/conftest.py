@@ -71,3 +71,13 @@ def db(lorasuite_home):
     from apps.sentiment.store import open_db
 
     return open_db()  # the autouse lorasuite_home fixture disposes it after the test
+
+
+@pytest.fixture
+def home_settings(app_specs):
+    """``home_settings()``: the typed [sentiment] section of this test's $LORASUITE_HOME/config.toml."""
+    def read():
+        from apps.config import load_config
+
+        return load_config(specs=app_specs).app("sentiment")
+    return read

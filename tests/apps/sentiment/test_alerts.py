@@ -32,8 +32,8 @@ def test_live_checks_match_replay_and_carry_evidence(db):
     add_items(db, spike_rows(START) + spike_rows(START, topic="Calm", burst=0))
     # advance the live clock in uneven steps: state persisted between checks must not change the outcome
     for hours in (7, 30, 200, 100):
-        alerts.check(db, now=START + timedelta(hours=hours), section={})
-    alerts.check(db, now=END, section={})
+        alerts.check(db, now=START + timedelta(hours=hours), settings={})
+    alerts.check(db, now=END, settings={})
     live = alerts.list_alerts(db)
     replayed = _replayed(db)
     assert [(a["topic"], a["fired_at"], a["negative"]) for a in live] == \
@@ -44,7 +44,7 @@ def test_live_checks_match_replay_and_carry_evidence(db):
     evidence = live[0]["evidence"]
     assert 1 <= len(evidence) <= 5 and all("scandal" in e["title"] and e["link"].startswith("https://")
                                            for e in evidence)
-    assert alerts.check(db, now=END, section={})["fired"] == 0  # re-running is harmless
+    assert alerts.check(db, now=END, settings={})["fired"] == 0  # re-running is harmless
 
 
 class _Hook(BaseHTTPRequestHandler):
@@ -76,7 +76,7 @@ def test_webhook_down_then_up_receives_each_alert_exactly_once(db):
     port = _free_port()
     section = {"webhook_url": f"http://127.0.0.1:{port}/hook", "allow_hosts": ["127.0.0.1"]}
     add_items(db, spike_rows(START))
-    alerts.check(db, now=START + timedelta(days=10, hours=16), section=section)  # fires (and escalates)
+    alerts.check(db, now=START + timedelta(days=10, hours=16), settings=section)  # fires (and escalates)
     queued = db.scalar("SELECT COUNT(*) FROM sentiment_outbox")
     assert outbox.deliver_due(db, section) == {"sent": 0, "failed": queued}  # endpoint down: nothing listening
     assert outbox.deliver_due(db, section) == {"sent": 0, "failed": 0}  # backing off
@@ -86,7 +86,7 @@ def test_webhook_down_then_up_receives_each_alert_exactly_once(db):
     try:
         later = utcnow() + timedelta(hours=2)
         assert outbox.deliver_due(db, section, now=later)["failed"] == 1  # up, but the first answer is a 503
-        alerts.check(db, now=END, section=section)  # resolves: a second event
+        alerts.check(db, now=END, settings=section)  # resolves: a second event
         for _ in range(3):
             outbox.deliver_due(db, section, now=utcnow() + timedelta(hours=5))
     finally:
@@ -136,7 +136,7 @@ def test_email_channel_through_smtp(db):
     section = {"smtp": {"host": "127.0.0.1", "port": server.getsockname()[1], "to": ["desk@example.com"],
                         "tls": "off"}}
     add_items(db, spike_rows(START))
-    alerts.check(db, now=START + timedelta(days=10, hours=16), section=section)
+    alerts.check(db, now=START + timedelta(days=10, hours=16), settings=section)
     queued = db.scalar("SELECT COUNT(*) FROM sentiment_outbox WHERE channel = 'email'")
     assert queued >= 1 and outbox.deliver_due(db, section) == {"sent": queued, "failed": 0}
     server.close()
@@ -146,7 +146,7 @@ def test_email_channel_through_smtp(db):
 
 def test_acknowledge_and_silence(db):
     add_items(db, spike_rows(START) + spike_rows(START, topic="Beta", burst_day=11))
-    alerts.check(db, now=START + timedelta(days=10, hours=16), section={"webhook_url": "http://127.0.0.1:9/x"})
+    alerts.check(db, now=START + timedelta(days=10, hours=16), settings={"webhook_url": "http://127.0.0.1:9/x"})
     (acme,) = alerts.list_alerts(db, open_only=True)
     with pytest.raises(LorasuiteError, match="who"):
         alerts.acknowledge(db, acme["id"], who=" ")
@@ -157,7 +157,7 @@ def test_acknowledge_and_silence(db):
     with pytest.raises(LorasuiteError, match="future"):
         alerts.silence(db, "Beta", "2020-01-01T00:00:00Z", who="ana", why="old")
     silence = alerts.silence(db, "Beta", "2d", who="ana", why="earnings week")
-    alerts.check(db, now=END, section={"webhook_url": "http://127.0.0.1:9/x"})
+    alerts.check(db, now=END, settings={"webhook_url": "http://127.0.0.1:9/x"})
     beta = [a for a in alerts.list_alerts(db) if a["topic"] == "Beta"]
     assert len(beta) == 1 and beta[0]["silenced_by"] == silence["id"]
     assert alerts.list_alerts(db, open_only=True) == []

@@ -31,13 +31,14 @@ def every_word_org(tiny_bert, lorasuite_home) -> str:
     return "ner/everyorg"
 
 
-def test_org_entities_are_stored_and_become_topics(tiny_sentiment, every_word_org, db, lorasuite_home, tmp_path):
+def test_org_entities_are_stored_and_become_topics(tiny_sentiment, every_word_org, db, lorasuite_home, tmp_path,
+                                                  home_settings):
     from apps.sentiment.ingest import Pipeline, ingest_sources
 
     (lorasuite_home / "config.toml").write_text(f'[sentiment]\nadapter = "tiny"\nner_adapter = "{every_word_org}"\n')
     path = tmp_path / "f.xml"
     path.write_text(rss([{"title": "Boeing hires Spirit", "guid": "e1"}]))
-    pipeline = Pipeline.from_config(db)
+    pipeline = Pipeline.from_config(db, home_settings())
     assert pipeline.tagger is not None
     assert ingest_sources([str(path)], db, pipeline).new == 1
     row = db.query("SELECT id, entities FROM sentiment_items")[0]

@@ -72,12 +72,12 @@ def test_shared_feed_corpus_every_file(tiny_sentiment, db):
     assert _assert_every_entry_stored_once(db, paths) == summary["entries"]
 
 
-def test_conditional_get_health_and_backoff(tiny_sentiment, db, tmp_path):
+def test_conditional_get_health_and_backoff(tiny_sentiment, db, tmp_path, home_settings):
     folder = tmp_path / "served"
     write_feeds(folder, 1, 4)
     server = FeedServer(folder).start()
     try:
-        pipeline = Pipeline.from_config(db)
+        pipeline = Pipeline.from_config(db, home_settings())
         local = {"allow_hosts": ["127.0.0.1"]}  # the test's own endpoint
         feeds.add_feed(db, "local", server.url("feed0000.xml"), 60, **local)
         feeds.add_feed(db, "down", "http://127.0.0.1:9/none.xml", 60, **local)
@@ -125,11 +125,11 @@ def test_slow_server_hits_the_timeout():
         sock.close()
 
 
-def test_items_without_an_adapter_are_scored_later(tiny_sentiment, db, tmp_path):
+def test_items_without_an_adapter_are_scored_later(tiny_sentiment, db, tmp_path, home_settings):
     write_feeds(tmp_path / "f", 1, 3)
     stats = ingest_sources([str(tmp_path / "f")], db, Pipeline(None, TopicMatcher([])))
     assert stats.new == 3 and db.scalar("SELECT COUNT(*) FROM sentiment_items WHERE label IS NULL") == 3
-    assert score_pending(db, Pipeline.from_config(db)) == 3
+    assert score_pending(db, Pipeline.from_config(db, home_settings())) == 3
     assert db.scalar("SELECT COUNT(*) FROM sentiment_items WHERE label IS NULL") == 0
 
 

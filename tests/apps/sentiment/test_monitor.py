@@ -6,7 +6,7 @@ import time
 
 from sentiment_helpers import write_feeds
 
-from apps.sentiment import feeds, service
+from apps.sentiment import feeds
 from apps.sentiment.feedserver import FeedServer
 from apps.sentiment.scheduler import Monitor
 
@@ -27,7 +27,7 @@ def test_monitor_polls_feeds_and_survives_a_failing_one(tiny_sentiment, db, tmp_
     feeds.add_feed(db, "one", server.url("feed0000.xml"), 3600, **local)
     feeds.add_feed(db, "broken", "http://127.0.0.1:9/feed.xml", 3600, **local)
     feeds.add_feed(db, "garbage", str(tmp_path / "served" / "nope.xml"), 3600, **local)
-    monitor = Monitor(db, section=local, alerts_interval_s=3600).start()
+    monitor = Monitor(db, settings=local, alerts_interval_s=3600).start()
     try:
         job = monitor.scheduler.get_job("feed:one")
         assert (job.max_instances, job.coalesce) == (1, True)
@@ -46,20 +46,22 @@ def test_monitor_polls_feeds_and_survives_a_failing_one(tiny_sentiment, db, tmp_
     assert not monitor.running
 
 
-def test_service_start_ingests_demo_feeds_over_local_http(tiny_sentiment, db, lorasuite_home):
-    from apps.config import load_config
+def test_service_start_ingests_demo_feeds_over_local_http(tiny_sentiment, db, make_ctx):
+    from apps.sentiment.app import service_of, spec
 
-    (lorasuite_home / "config.toml").write_text('[sentiment]\nadapter = "tiny"\ndemo_interval = 3600\n')
-    monitor = service.start(load_config())
+    ctx = make_ctx(sentiment={"adapter": "tiny", "demo_interval": 3600})
+    spec.start(ctx)
+    service = service_of(ctx)
+    monitor = service.monitor
     try:
-        assert service.wait_ready(120)
-        assert monitor.running and service.start() is monitor and service.scheduler_alive() is True
+        assert service.ready.wait(120)
+        assert monitor.running and service.start() is monitor and spec.health() is True
         demo = [f for f in feeds.list_feeds(db) if f["name"].startswith("demo-")]
         assert len(demo) == 5 and all(f["last_success"] and f["url"].startswith("http://127.0.0.1:") for f in demo)
         assert db.scalar("SELECT COUNT(*) FROM sentiment_items") == 600
         assert db.scalar("SELECT COUNT(*) FROM sentiment_watchlist") == 16
         assert db.scalar("SELECT value FROM sentiment_settings WHERE key = 'detector_clock'")
     finally:
-        service.stop()
-    assert service.monitor() is None and not monitor.running and service.scheduler_alive() is None
+        spec.stop()
+    assert service.monitor is None and not monitor.running and spec.health() is False
     service.stop()  # idempotent

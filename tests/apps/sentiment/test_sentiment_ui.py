@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -16,11 +17,19 @@ ANA = SimpleNamespace(username="ana")
 
 
 @pytest.fixture
-def stocked(db):
+def svc(db, ctx):
+    """The context's sentiment service (not started: no scheduler)."""
+    from apps.sentiment.app import service_of
+
+    return service_of(ctx)
+
+
+@pytest.fixture
+def stocked(db, svc):
     rows = spike_rows(START)
     rows.append(("Acme", START + timedelta(days=3), "negative", "<script>alert('x')</script> Acme <b>falls</b>"))
     add_items(db, rows)
-    alerts.check(db, now=START + timedelta(days=15), section={})
+    alerts.check(db, now=START + timedelta(days=15), settings={})
     return db
 
 
@@ -29,65 +38,66 @@ def test_build_makes_blocks_without_importing_torch():
     import sys
     from pathlib import Path
 
-    code = "import sys, apps.sentiment.ui as u; d = u.build(); print(type(d).__name__, 'torch' in sys.modules)"
+    code = ("import sys, apps.sentiment.ui as u; from apps.context import AppContext; d = u.build(AppContext.create()); "
+            "print(type(d).__name__, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=Path(__file__).resolve().parents[3])
     assert out.stdout.split()[-2:] == ["Blocks", "False"], out.stderr[-2000:]
 
 
-def test_handlers_need_a_logged_in_user(stocked):
+def test_handlers_need_a_logged_in_user(stocked, svc):
     import inspect
 
-    wrapped = ui._safe(ui.alert_panel, 3)
+    wrapped = ui._safe(functools.partial(ui.alert_panel, svc), 3)
     assert list(inspect.signature(wrapped).parameters) == ["show_all", "request"]  # what Gradio inspects
     for anonymous in (None, SimpleNamespace(username=None)):
         skipped = wrapped(False, anonymous)
         assert all(type(s).__name__ != "DataFrame" for s in skipped)
     assert all(type(s).__name__ == "DataFrame" for s in wrapped(False, ANA))
-    assert type(ui._safe(ui.backtest, 1)(ANA, *ui.rule_values(request=ANA))).__name__ == "DataFrame"
+    assert type(ui._safe(functools.partial(ui.backtest, svc), 1)(ANA, *ui.rule_values(svc, request=ANA))).__name__ == "DataFrame"
     with pytest.raises(LorasuiteError, match="log in"):
         ui._who(None)
 
 
-def test_overview_trend_and_headlines_for_a_user(stocked):
-    out = ui.overview(None, 6, 28, False, request=ANA)
+def test_overview_trend_and_headlines_for_a_user(stocked, svc):
+    out = ui.overview(svc, None, 6, 28, False, request=ANA)
     assert "open alerts" in out[0] and out[1]["value"] == "Acme"
     fig = out[2]
     assert fig.axes and "Acme" in fig.axes[0].get_title()
-    heads = ui.headlines("Acme", "negative", request=ANA)
+    heads = ui.headlines(svc, "Acme", "negative", request=ANA)
     scary = heads[heads["title"].str.contains("script")]
     assert scary.iloc[0]["title"] == "<script>alert('x')</script> Acme <b>falls</b>"  # plain text, as stored
     assert set(heads["label"]) == {"negative"}
 
 
-def test_acknowledge_silence_and_evidence_through_the_ui(stocked):
+def test_acknowledge_silence_and_evidence_through_the_ui(stocked, svc):
     (alert,) = alerts.list_alerts(stocked, open_only=True)
-    table, _, _ = ui.acknowledge(alert["id"], "seen", False, request=ANA)
+    table, _, _ = ui.acknowledge(svc, alert["id"], "seen", False, request=ANA)
     assert table.empty
     assert alerts.list_alerts(stocked)[0]["acked_by"] == "ana"
-    assert not ui.evidence(alert["id"], request=ANA).empty
-    _, silences, _ = ui.silence("Acme", "2d", "quiet week", True, request=ANA)
+    assert not ui.evidence(svc, alert["id"], request=ANA).empty
+    _, silences, _ = ui.silence(svc, "Acme", "2d", "quiet week", True, request=ANA)
     assert list(silences["who"]) == ["ana"]
 
 
-def test_watchlist_editor_and_thresholds(stocked):
+def test_watchlist_editor_and_thresholds(stocked, svc):
     with pytest.raises(LorasuiteError, match="line 3"):
-        ui.save_watchlist_text("topic,aliases\nAcme,Acme|$ACME\n,oops\n", request=ANA)
-    text = ui.save_watchlist_text("topic,aliases\nAcme Corp,Acme|$ACME\n", request=ANA)
+        ui.save_watchlist_text(svc, "topic,aliases\nAcme,Acme|$ACME\n,oops\n", request=ANA)
+    text = ui.save_watchlist_text(svc, "topic,aliases\nAcme Corp,Acme|$ACME\n", request=ANA)
     assert "Acme Corp" in text
     assert dashboard.topic_choices(stocked) == ["Acme Corp"]  # stored headlines re-tagged
-    values = ui.rule_values(request=ANA)
+    values = ui.rule_values(svc, request=ANA)
     values[ui.RULE_FIELDS.index("min_negative")] = 50
-    assert ui.save_rules(ANA, *values)[ui.RULE_FIELDS.index("min_negative")] == 50
-    assert ui.backtest(ANA, *values).empty
+    assert ui.save_rules(svc, ANA, *values)[ui.RULE_FIELDS.index("min_negative")] == 50
+    assert ui.backtest(svc, ANA, *values).empty
     values[ui.RULE_FIELDS.index("min_negative")] = 3
-    assert not ui.backtest(ANA, *values).empty
+    assert not ui.backtest(svc, ANA, *values).empty
 
 
-def test_feed_editor(db):
-    table, _ = ui.add_feed("wire", "https://example.com/rss", 300, request=ANA)
+def test_feed_editor(db, svc):
+    table, _ = ui.add_feed(svc, "wire", "https://example.com/rss", 300, request=ANA)
     assert list(table["name"]) == ["wire"]
     with pytest.raises(LorasuiteError, match="url"):
-        ui.add_feed("bad", "ftp://x", 300, request=ANA)
-    table, _ = ui.remove_feed("wire", request=ANA)
+        ui.add_feed(svc, "bad", "ftp://x", 300, request=ANA)
+    table, _ = ui.remove_feed(svc, "wire", request=ANA)
     assert table.empty

@@ -79,17 +79,18 @@ def proto_intent(tmp_path_factory, minilm) -> Path:
 @pytest.fixture
 def bot(index_home, proto_intent):
     """A SupportBot on the micro help centre and the prototype intent adapter (no slot tagging: faster)."""
-    from apps.config import load_config
+    from support_kb import pinned_ctx
+
     from apps.support.bot import SupportBot
 
-    config = load_config()
-    config.values["support"]["slots"] = "off"
-    return SupportBot(config, adapter=str(proto_intent))
+    return SupportBot(pinned_ctx(slots="off"), adapter=str(proto_intent))
 
 
 @pytest.fixture
 def slot_bot(index_home, proto_intent):
     """The same bot with slot tagging on (used when the shipped slots adapter exists)."""
+    from support_kb import file_ctx
+
     from apps.support.bot import SupportBot
 
-    return SupportBot(adapter=str(proto_intent))
+    return SupportBot(file_ctx(), adapter=str(proto_intent))

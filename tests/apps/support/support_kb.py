@@ -94,12 +94,22 @@ handover_margin = 0.0
 """
 
 
-def pinned_config(**support):
-    """A Config with the test thresholds plus the given ``[support]`` keys."""
+def pinned_ctx(**support):
+    """An AppContext with the test thresholds plus the given ``[support]`` keys."""
     import tomllib
 
-    from apps.config import Config
+    from apps.config import validate
+    from apps.context import AppContext
+    from apps.spec import discover
 
     values = tomllib.loads(TEST_THRESHOLDS)
     values["support"].update(support)
-    return Config(values)
+    specs = discover()
+    return AppContext.create(specs=specs, config=validate(values, None, specs))
+
+
+def file_ctx():
+    """An AppContext on this test's config file (``$LORASUITE_CONFIG``)."""
+    from apps.context import AppContext
+
+    return AppContext.create()

@@ -6,7 +6,7 @@ import json
 import shutil
 
 import pytest
-from support_kb import pinned_config
+from support_kb import file_ctx, pinned_ctx
 
 from apps.support.bot import SupportBot
 from shared.errors import LorasuiteError
@@ -61,13 +61,13 @@ def test_out_of_scope_question_hands_over(bot):
 
 
 def test_low_confidence_hands_over(index_home, proto_intent):
-    config = pinned_config(**{"unsure_similarity": 0.99, "handover_margin": 1.0, "similarity_threshold": 0.0})
+    config = pinned_ctx(**{"unsure_similarity": 0.99, "handover_margin": 1.0, "similarity_threshold": 0.0})
     reply = SupportBot(config, adapter=str(proto_intent)).ask("is the fee for that high")
     assert reply.escalate and reply.reason == "low_confidence"
 
 
 def test_middle_band_composes_from_passages(index_home, proto_intent):
-    config = pinned_config(**{"handover_margin": 0.0, "confidence_threshold": 0.999, "similarity_threshold": 0.0})
+    config = pinned_ctx(**{"handover_margin": 0.0, "confidence_threshold": 0.999, "similarity_threshold": 0.0})
     reply = SupportBot(config, adapter=str(proto_intent)).ask("I lost my card")
     assert reply.reason == "passages" and not reply.escalate
     assert reply.answer.startswith("Here is what I found") and len(reply.sources) == 2
@@ -86,7 +86,7 @@ def test_handed_over_conversation_waits_for_the_agent_then_resumes(bot):
 
 
 def test_missing_adapter_still_answers_from_retrieval(index_home):
-    reply = SupportBot(adapter="no_such_adapter").ask("I lost my card")
+    reply = SupportBot(file_ctx(), adapter="no_such_adapter").ask("I lost my card")
     assert not reply.escalate and reply.reason == "passages" and reply.intent is None
     assert "intent model is unavailable" in reply.answer
     assert any("lost_or_stolen_card" in s["url"] for s in reply.sources)
@@ -96,28 +96,28 @@ def test_damaged_adapter_still_answers(index_home, proto_intent, tmp_path):
     broken = tmp_path / "broken_intent"
     shutil.copytree(proto_intent, broken)
     (broken / "adapter_model.safetensors").write_bytes(b"not weights")
-    reply = SupportBot(adapter=str(broken)).ask("I lost my card")
+    reply = SupportBot(file_ctx(), adapter=str(broken)).ask("I lost my card")
     assert "intent model is unavailable" in reply.answer and reply.sources
 
 
 def test_missing_index_says_so_and_hands_over(lorasuite_home, proto_intent):
-    reply = SupportBot(adapter=str(proto_intent)).ask("I lost my card")
+    reply = SupportBot(file_ctx(), adapter=str(proto_intent)).ask("I lost my card")
     assert reply.escalate and reply.reason == "no_index"
     assert "lorasuite support ingest" in reply.answer
 
 
 def test_damaged_index_says_so_and_ingest_rebuilds(index_home, proto_intent, kb_dir):
     (index_home / "chunks.jsonl").write_text("{broken")
-    reply = SupportBot(adapter=str(proto_intent)).ask("I lost my card")
+    reply = SupportBot(file_ctx(), adapter=str(proto_intent)).ask("I lost my card")
     assert reply.reason == "no_index" and "damaged" in reply.answer
     from apps.support.ingest import ingest
 
     assert ingest([kb_dir]).rebuilt
-    assert SupportBot(adapter=str(proto_intent)).ask("I lost my card").reason == "article"
+    assert SupportBot(file_ctx(), adapter=str(proto_intent)).ask("I lost my card").reason == "article"
 
 
 def test_a_running_bot_picks_up_a_reingest(index_home, proto_intent, kb_dir):
-    bot = SupportBot(adapter=str(proto_intent))
+    bot = SupportBot(file_ctx(), adapter=str(proto_intent))
     bot.ask("I lost my card")
     assert not any("NW-9999" in c.text for c in bot.index()[0].chunks.values())
     shutil.rmtree(index_home)
@@ -149,7 +149,7 @@ def _stand_in_tagger(backbone, monkeypatch, bot):
 
 def test_slots_always_mode_tags_every_message(index_home, proto_intent, minilm, monkeypatch):
     """Wiring with a stand-in tagger (the shipped one is exercised below when present)."""
-    bot = SupportBot(pinned_config(**{"slots": "always"}), adapter=str(proto_intent))
+    bot = SupportBot(pinned_ctx(**{"slots": "always"}), adapter=str(proto_intent))
     found = _stand_in_tagger(minilm, monkeypatch, bot)
     reply = bot.ask("I was charged £20 twice at Tesco")
     assert reply.slots == found and not reply.escalate
@@ -168,19 +168,19 @@ def test_slots_handover_mode_tags_the_conversation_when_a_person_takes_over(slot
 
 def test_no_tagger_means_no_slots(slot_bot, monkeypatch):
     """Hide the shipped support/slots adapter: the bot must answer without slots, not fail."""
-    real_load = slot_bot.backbone.load
+    real_use = slot_bot.backbone.use
 
-    def load(app, name):
-        if (app, name) == ("support", "slots"):
+    def use(ref, app=None):
+        if ref == "support/slots":
             raise LorasuiteError("no adapter support/slots")
-        return real_load(app, name)
+        return real_use(ref, app)
 
-    monkeypatch.setattr(slot_bot.backbone, "load", load)
+    monkeypatch.setattr(slot_bot.backbone, "use", use)
     assert slot_bot.slots_key() is None and slot_bot.ask("agent please, I was charged £20 twice").slots is None
 
 
 def test_shipped_slot_tagger_extracts_amounts_and_merchants(index_home, proto_intent, bot):
-    tagging = SupportBot(pinned_config(**{"slots": "always"}), adapter=str(proto_intent))
+    tagging = SupportBot(pinned_ctx(**{"slots": "always"}), adapter=str(proto_intent))
     reply = tagging.ask("I was charged 20 euros twice at Tesco yesterday")
     found = {(s["type"], s["text"]) for s in reply.slots}
     assert {("AMOUNT", "20"), ("CURRENCY", "euros"), ("MERCHANT", "Tesco")} <= found

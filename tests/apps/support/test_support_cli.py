@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from support_kb import pinned_config
+from support_kb import file_ctx, pinned_ctx
 
 from apps.cli import main
 
@@ -81,20 +81,18 @@ def test_train_verb_saves_an_adapter(tiny_bert, tmp_path, capsys):
 
 
 def test_start_ingests_the_configured_help_centre_once(kb_dir, proto_intent, minilm):
-    from apps.support import bot as bot_module
-    from apps.support import start
+    from apps.support.app import bot, spec
     from apps.support.search import HybridIndex, index_dir
 
-    config = pinned_config(**{"kb_paths": [str(kb_dir)], "intent_adapter": str(proto_intent)})
-    bot_module._BOTS.clear()
+    ctx = pinned_ctx(**{"kb_paths": [str(kb_dir)], "intent_adapter": str(proto_intent)})
     try:
-        assert start(config) == []
+        assert spec.start(ctx) == [] and spec.health() is True
         assert len(HybridIndex.load().docs) == 5
         stamp = (index_dir() / "meta.json").stat().st_mtime_ns
-        assert start(config) == [] and (index_dir() / "meta.json").stat().st_mtime_ns == stamp
-        assert bot_module.get_bot(config).ask("I lost my card").reason == "article"
+        assert spec.start(ctx) == [] and (index_dir() / "meta.json").stat().st_mtime_ns == stamp
+        assert bot(ctx).ask("I lost my card").reason == "article"
     finally:
-        bot_module._BOTS.clear()
+        spec.stop()
 
 
 def test_calibrate_verb_saves_thresholds_the_bot_then_uses(index_home, proto_intent, tmp_path, capsys, monkeypatch):
@@ -102,7 +100,8 @@ def test_calibrate_verb_saves_thresholds_the_bot_then_uses(index_home, proto_int
 
     from apps.support.bot import SupportBot
 
-    monkeypatch.setenv("LORASUITE_CONFIG", str(tmp_path / "none.toml"))  # no config keys to win over the file
+    (tmp_path / "empty.toml").write_text("")
+    monkeypatch.setenv("LORASUITE_CONFIG", str(tmp_path / "empty.toml"))  # no config keys to win over the file
 
     dev = tmp_path / "dev.csv"
     dev.write_text("text,category\n" + "".join(f"{t},{label}\n" for label, texts in EXAMPLES.items() for t in texts))
@@ -113,7 +112,7 @@ def test_calibrate_verb_saves_thresholds_the_bot_then_uses(index_home, proto_int
     assert main(["support", "calibrate", "--adapter", str(proto_intent), "--dev", str(dev), "--oos", str(oos)]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["report"]["inscope_n"] == 8 and printed["saved"].endswith("thresholds.json")
-    bot = SupportBot(adapter=str(proto_intent))
+    bot = SupportBot(file_ctx(), adapter=str(proto_intent))
     assert bot.thresholds.source == printed["saved"]
     assert bot.thresholds.min_similarity == printed["thresholds"]["min_similarity"]
     assert main(["support", "status", "--adapter", str(proto_intent)]) == 0

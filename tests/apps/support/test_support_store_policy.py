@@ -6,11 +6,12 @@ import json
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
-from apps.config import Config
 from apps.support import analytics
 from apps.support.calibrate import Features, fit_answer, fit_handover, halves
 from apps.support.policy import Thresholds, decide, load_thresholds, save_thresholds
+from apps.support.settings import SupportSettings
 from apps.support.store import SupportStore
 from shared.errors import LorasuiteError
 
@@ -107,10 +108,10 @@ def test_threshold_precedence_config_over_file_over_defaults(tmp_path, monkeypat
     assert (loaded.answer_confidence, loaded.source) == (0.8, str(path))
     assert json.loads(path.read_text())["intent"]["min_similarity"] == 0.25
     assert load_thresholds({}, "other").source == "defaults"
-    mixed = load_thresholds(Config({"support": {"margin_threshold": 0.05}}).section("support"), "intent")
+    mixed = load_thresholds(SupportSettings(margin_threshold=0.05), "intent")
     assert (mixed.answer_confidence, mixed.answer_margin) == (0.8, 0.05) and mixed.source.endswith("+ config")
-    with pytest.raises(LorasuiteError, match="answer_confidence"):
-        load_thresholds({"confidence_threshold": "high"}, "intent")
+    with pytest.raises(ValidationError, match="confidence_threshold"):
+        SupportSettings(confidence_threshold="high")
 
 
 def test_calibration_picks_sensible_thresholds():
