@@ -60,6 +60,8 @@ def _safe(fn, outputs: int):
             log.exception("sentiment dashboard error")
             gr.Warning("Something went wrong; it has been logged.")
         return gr.skip() if outputs == 1 else tuple(gr.skip() for _ in range(outputs))
+    # Gradio finds the request parameter by its type hint; ``fn`` may be a partial (no hints of its own)
+    wrapper.__annotations__ = {"request": gr.Request}
     return wrapper
 
 

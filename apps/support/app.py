@@ -63,6 +63,12 @@ def build_ui(ctx):
     return build(ctx)
 
 
+def build_admin_ui(ctx):
+    from apps.support.admin_ui import build
+
+    return build(ctx)
+
+
 def register_cli(parser) -> None:
     from apps.support.cli import register
 
@@ -100,7 +106,7 @@ def _spec() -> AppSpec:
     app = SupportApp()
     return AppSpec(name="support", title="Customer support", order=10, login=False,
                    blurb="Chat with the bank's help centre; hand-over to a person; agent inbox.",
-                   build_ui=build_ui, register_cli=register_cli, start=app.start, stop=app.stop,
+                   build_ui=build_ui, admin_ui=build_admin_ui, register_cli=register_cli, start=app.start, stop=app.stop,
                    health=app.health, details=app.details, routes=routes, metrics=metrics,
                    settings=SupportSettings)
 
