@@ -21,8 +21,11 @@ def summary(store: SupportStore, top: int = 10, recent: int = 20) -> dict[str, A
     db = store.db
     asked = db.scalar("SELECT COUNT(DISTINCT conversation_id) FROM support_messages WHERE role = 'user' "
                       "AND reason NOT IN ('empty', 'smalltalk')") or 0
-    handed = db.scalar("SELECT COUNT(DISTINCT conversation_id) FROM support_tickets") or 0
-    reasons = db.query("SELECT reason, COUNT(*) AS n FROM support_tickets GROUP BY reason ORDER BY n DESC")
+    # handed over = the bot gave it to a person or offered to (out of scope, unsure): not contained
+    handed = db.scalar("SELECT COUNT(DISTINCT conversation_id) FROM support_messages WHERE role = 'bot' "
+                       "AND escalate = 1") or 0
+    reasons = db.query("SELECT reason, COUNT(DISTINCT conversation_id) AS n FROM support_messages WHERE role = 'bot' "
+                       "AND escalate = 1 AND reason <> 'waiting_for_agent' GROUP BY reason ORDER BY n DESC, reason")
     votes = {r["rating"]: r["n"] for r in db.query("SELECT rating, COUNT(*) AS n FROM support_feedback "
                                                    "GROUP BY rating")}
     intents = db.query("SELECT intent, COUNT(*) AS n FROM support_messages WHERE role = 'user' AND intent IS "

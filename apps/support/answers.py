@@ -27,7 +27,8 @@ class Reply:
     reason: str = ""
     notices: list[str] = field(default_factory=list)
     slots: list[dict[str, Any]] | None = None  # None: not tagged (no tagger, or left for a hand-over)
-    conversation_id: int | None = None
+    conversation_id: str | None = None  # the customer's token
+    conversation_row: int | None = field(default=None, repr=False)  # the internal id
     message_id: int | None = None
     ticket_id: int | None = None
     grounding: list = field(default_factory=list, repr=False)  # the passages a generator may use
@@ -99,7 +100,19 @@ def passages_answer(hits: list[Hit], count: int = 2) -> tuple[str, list[Chunk]]:
     return f"Here is what I found in our help centre:\n\n{body}", chosen
 
 
+OFFERED = ("out_of_scope", "low_confidence")  # hand-overs offered, not opened: the customer says "agent"
+OFFER = {
+    "out_of_scope": ("That's outside what I can help with here (I answer questions about your Northwind account, "
+                     "cards, payments and transfers). If you'd like a colleague to look at it, type *agent*."),
+    "low_confidence": ("I'm not sure I've understood that correctly. Could you rephrase it? Or type *agent* and "
+                       "I'll hand you over to a colleague."),
+}
+
+
 def handover(reason: str, ticket: int | None = None) -> str:
+    """The reply to a hand-over: an offer (no ticket) or the hand-over itself (with the ticket number)."""
+    if ticket is None and reason in OFFER:
+        return OFFER[reason]
     text = HANDOVER.get(reason, HANDOVER["low_confidence"])
     if ticket is not None:
         text += f" Your ticket number is #{ticket}; they will reply in this conversation."

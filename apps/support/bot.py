@@ -10,7 +10,7 @@ from what is left; no exception ever reaches the caller of ``ask``.
 
     bot = SupportBot(ctx)                         # ctx: apps.context.AppContext
     reply = bot.ask("I lost my card")             # new conversation
-    bot.ask("how much does that cost?", reply.conversation_id)
+    bot.ask("how much does that cost?", reply.conversation_id)   # the conversation's token
 """
 
 from __future__ import annotations
@@ -39,6 +39,12 @@ from shared.errors import LorasuiteError
 from shared.registry import parse_ref
 
 log = logging.getLogger(__name__)
+
+
+class RateLimited(LorasuiteError):
+    """A client sent more messages than ``[support] rate_limit_per_minute`` allows."""
+
+
 FOLLOWUP_KEEP = 0.2  # a cue-word follow-up keeps the earlier topic while it has this probability in context
 
 
@@ -93,6 +99,18 @@ class SupportBot:
                     log.warning("support index unavailable: %s", err)
                 self._index_stamp = current
             return self._index, self._index_error
+
+    @property
+    def limiter(self):
+        """Messages per client address per minute (``[support] rate_limit_per_minute``), one per context."""
+        from shared.ratelimit import RateLimiter
+
+        return self.ctx.service("support.ratelimit", lambda: RateLimiter(self.settings.rate_limit_per_minute))
+
+    def check_rate(self, address: str) -> None:
+        """RateLimited when ``address`` has sent too many messages this minute."""
+        if not self.limiter.allow(address):
+            raise RateLimited(f"too many messages; try again in {int(self.limiter.retry_after(address)) + 1} s")
 
     def slots_key(self) -> str | None:
         """The slot tagger's reference when the core can tag and the slots adapter exists."""
@@ -204,17 +222,18 @@ class SupportBot:
         return reply
 
     # --- the conversation -----------------------------------------------------------------------
-    def ask(self, text: object, conversation_id: int | None = None, channel: str = "web",
+    def ask(self, text: object, conversation: str | None = None, channel: str = "web",
             generate: bool = True) -> Reply:
-        """Answer and store one customer message; never raises for any input.
+        """Answer and store one customer message; never raises for any input, except
+        ``ConversationNotFound`` for a ``conversation`` token that names no conversation.
 
         With the generator on (and ``generate``), composed and follow-up answers are written by
         the grounded LM from the passages; the UI passes ``generate=False`` and streams instead.
         """
         store = self.store
-        if conversation_id is None:
-            conversation_id = store.new_conversation(channel)
-        status = store.conversation(conversation_id)["status"]
+        conversation_id = store.new_conversation(channel) if conversation is None else store.by_token(conversation)
+        row = store.conversation(conversation_id)
+        status = row["status"]
         try:
             reply = self.analyse(text, store.previous_turn(conversation_id) if status == "bot" else None)
             generated = self.generator.answer(reply.text, reply.grounding) if (
@@ -225,12 +244,12 @@ class SupportBot:
             log.exception("support bot failed on a message")
             reply = self._handover(Reply(text=clean(text)[0], confidence=0.0), "error")
             reply.notices.append(f"internal error: {type(err).__name__}")
-        reply.conversation_id = conversation_id
+        reply.conversation_id, reply.conversation_row = row["token"], conversation_id
         self._store_reply(reply, status, self.slots.for_agent(self.store, reply, status))
         return reply
 
     def _store_reply(self, reply: Reply, status: str, backfill: list[tuple[int, list]]) -> None:
-        store, cid = self.store, reply.conversation_id
+        store, cid = self.store, reply.conversation_row
         with store.db.transaction() as tx:
             for message_id, slots in backfill:
                 store.set_slots(tx, message_id, slots)
@@ -240,7 +259,7 @@ class SupportBot:
                 reply.ticket_id = store.open_ticket(tx, cid, "human", reply.text)
                 reply.escalate, reply.reason = True, "waiting_for_agent"
                 reply.answer, reply.sources = answers.WAITING.format(ticket=reply.ticket_id), []
-            elif reply.escalate:
+            elif reply.escalate and reply.reason not in answers.OFFERED:  # offers open no ticket
                 reply.ticket_id = store.open_ticket(tx, cid, reply.reason, reply.text)
                 reply.answer = answers.with_notices(answers.handover(reply.reason, reply.ticket_id), reply.notices)
             store.add_message(cid, "user", reply.text, tx=tx, intent=reply.intent, confidence=reply.confidence,

@@ -60,6 +60,6 @@ class SlotTagger:
             return []
         if reply.slots is None:
             reply.slots = self.tag([reply.text])[0]
-        earlier = store.untagged(reply.conversation_id)
+        earlier = store.untagged(reply.conversation_row)
         found = self.tag([m["text"] for m in earlier])
         return [(m["id"], slots) for m, slots in zip(earlier, found, strict=True) if slots is not None]

@@ -13,6 +13,8 @@ of role ``agent`` in the customer's conversation. All SQL is portable (SQLite / 
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from datetime import datetime, timezone
 from typing import Any
 
@@ -42,8 +44,19 @@ MIGRATIONS = [
     """,
     # slots may be extracted at hand-over time: 0 = not tagged yet (slots '[]' then means "unknown")
     "ALTER TABLE support_messages ADD COLUMN slots_tagged INTEGER NOT NULL DEFAULT 0",
+    # what a customer holds: an unguessable token (the row id stays internal)
+    """ALTER TABLE support_conversations ADD COLUMN token TEXT;
+    CREATE UNIQUE INDEX IF NOT EXISTS support_conversations_token ON support_conversations (token)""",
 ]
 ROLES = ("user", "bot", "agent", "system")
+
+
+TOKEN_BYTES = 24  # 192 bits, URL-safe base64
+TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")
+
+
+class ConversationNotFound(LorasuiteError):
+    """A conversation token that names no conversation."""
 
 
 def now() -> str:
@@ -59,10 +72,25 @@ class SupportStore:
 
     # --- conversations and messages ---------------------------------------------------------------
     def new_conversation(self, channel: str = "web") -> int:
+        """A new conversation's internal id (its customer-facing token: ``token_of``)."""
         stamp = now()
-        rows = self.db.execute("INSERT INTO support_conversations (channel, created, updated) "
-                               "VALUES (:c, :t, :t) RETURNING id", {"c": channel, "t": stamp})
+        rows = self.db.execute("INSERT INTO support_conversations (channel, created, updated, token) "
+                               "VALUES (:c, :t, :t, :k) RETURNING id",
+                               {"c": channel, "t": stamp, "k": secrets.token_urlsafe(TOKEN_BYTES)})
         return int(rows[0][0])
+
+    def token_of(self, conversation_id: int) -> str:
+        return str(self.conversation(conversation_id)["token"])
+
+    def by_token(self, token: object) -> int:
+        """The internal id of the conversation a customer's token names; ConversationNotFound otherwise
+        (an unknown, malformed or guessed token: nobody writes into someone else's chat)."""
+        if not isinstance(token, str) or not TOKEN.fullmatch(token):
+            raise ConversationNotFound("no such conversation")
+        found = self.db.scalar("SELECT id FROM support_conversations WHERE token = :k", {"k": token})
+        if found is None:
+            raise ConversationNotFound("no such conversation")
+        return int(found)
 
     def conversation(self, conversation_id: int) -> dict[str, Any]:
         rows = self.db.query("SELECT * FROM support_conversations WHERE id = :i", {"i": conversation_id})

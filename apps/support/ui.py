@@ -80,10 +80,12 @@ def _banner(bot, conversation_id: int | None) -> str:
     return CLOSED if status == "closed" else ""
 
 
-def respond(bot, message: str, conversation_id: int | None):
-    """Answer one message; streams the generator's words when it is on."""
-    reply = bot.ask(message, conversation_id, channel="web", generate=False)
-    chat, ids, banner = history_of(bot, reply.conversation_id)
+def respond(bot, message: str, conversation: str | None, request: gr.Request = None):
+    """Answer one message (the conversation is the customer's token, kept server-side in the
+    session); streams the generator's words when it is on. Rate-limited per client address."""
+    bot.check_rate(_address(request))
+    reply = bot.ask(message, conversation, channel="web", generate=False)
+    chat, ids, banner = history_of(bot, reply.conversation_row)
     yield "", chat, reply.conversation_id, ids, banner
     if bot.generator.applies(reply):
         text = ""
@@ -92,8 +94,13 @@ def respond(bot, message: str, conversation_id: int | None):
             yield "", chat, reply.conversation_id, ids, banner
         if text.strip() and "HANDOVER" not in text:
             bot.store.update_text(reply.message_id, text.strip())
-        chat, ids, banner = history_of(bot, reply.conversation_id)
+        chat, ids, banner = history_of(bot, reply.conversation_row)
         yield "", chat, reply.conversation_id, ids, banner
+
+
+def _address(request: gr.Request | None) -> str:
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None) or "unknown"
 
 
 def rate(bot, ids: list, data: gr.LikeData) -> None:
@@ -106,8 +113,9 @@ def rate(bot, ids: list, data: gr.LikeData) -> None:
     gr.Info("Thanks for the feedback.")
 
 
-def poll(bot, conversation_id: int | None, ids: list):
+def poll(bot, conversation: str | None, ids: list):
     """Pick up agent replies while a conversation is with a person."""
+    conversation_id = bot.store.by_token(conversation) if conversation else None
     if conversation_id is None or bot.store.conversation(conversation_id)["status"] == "bot":
         return gr.skip(), gr.skip(), gr.skip()
     chat, new_ids, banner = history_of(bot, conversation_id)
@@ -140,9 +148,12 @@ def _safe_stream(fn):
     def wrapper(*args):
         try:
             yield from fn(*args)
+        except LorasuiteError as err:  # too many messages, a conversation that is gone
+            gr.Warning(html.escape(str(err)))
         except Exception:  # noqa: BLE001 - bot.ask never raises; this guards the UI plumbing
             log.exception("support chat failed")
             gr.Warning("Something went wrong; it has been logged. Please try again.")
+    wrapper.__annotations__ = {"request": gr.Request}  # Gradio finds the request by its type hint
     return wrapper
 
 

@@ -25,10 +25,12 @@ BAD = {
 def test_bad_input_gets_a_reply_and_is_stored(bot, kind):
     reply = bot.ask(BAD[kind])
     assert reply.answer.strip() and reply.message_id
-    stored = bot.store.messages(reply.conversation_id)
+    stored = bot.store.messages(reply.conversation_row)
     assert [m["role"] for m in stored] == ["user", "bot"]
     assert stored[0]["text"] == reply.text and stored[1]["text"] == reply.answer
-    if reply.escalate:
+    if reply.escalate and reply.reason in ("out_of_scope", "low_confidence"):  # offered, no ticket
+        assert reply.ticket_id is None and "*agent*" in reply.answer
+    elif reply.escalate:
         assert reply.ticket_id and "handing you over" in reply.answer
 
 
@@ -64,7 +66,7 @@ def test_other_scripts_are_handed_over_with_an_english_only_note(bot):
 
 def test_sql_looking_text_is_just_text(bot):
     reply = bot.ask(BAD["sql"])
-    assert bot.store.messages(reply.conversation_id)[0]["text"] == BAD["sql"]
+    assert bot.store.messages(reply.conversation_row)[0]["text"] == BAD["sql"]
     assert bot.store.db.scalar("SELECT COUNT(*) FROM support_messages") == 2
 
 
@@ -75,7 +77,7 @@ def test_bot_failure_becomes_a_handover_not_an_exception(bot, monkeypatch):
     monkeypatch.setattr(bot, "analyse", boom)
     reply = bot.ask("I lost my card")
     assert reply.escalate and reply.reason == "error" and reply.ticket_id
-    assert bot.store.messages(reply.conversation_id)[0]["text"] == "I lost my card"
+    assert bot.store.messages(reply.conversation_row)[0]["text"] == "I lost my card"
 
 
 def test_input_helpers():

@@ -51,13 +51,17 @@ def test_asking_for_a_person_hands_over_and_opens_a_ticket(bot, text):
     reply = bot.ask(text)
     assert reply.escalate and reply.reason == "human" and reply.ticket_id
     assert "handing you over" in reply.answer and f"#{reply.ticket_id}" in reply.answer
-    assert bot.store.conversation(reply.conversation_id)["status"] == "handed_over"
+    assert bot.store.conversation(reply.conversation_row)["status"] == "handed_over"
     assert [t["id"] for t in bot.store.tickets("open")] == [reply.ticket_id]
 
 
-def test_out_of_scope_question_hands_over(bot):
+def test_out_of_scope_question_offers_the_hand_over_without_a_ticket(bot):
     reply = bot.ask("what's the weather going to be like in Madrid tomorrow?")
-    assert reply.escalate and reply.reason == "out_of_scope" and reply.ticket_id
+    assert reply.escalate and reply.reason == "out_of_scope" and reply.ticket_id is None
+    assert "type *agent*" in reply.answer and bot.store.tickets("open") == []
+    again = bot.ask("and in Rome?", reply.conversation_id)  # off-topic again: still no ticket flood
+    taken = bot.ask("agent", reply.conversation_id)  # accepted: one ticket for the conversation
+    assert again.ticket_id is None and taken.ticket_id and len(bot.store.tickets("open")) == 1
 
 
 def test_low_confidence_hands_over(index_home, proto_intent):
@@ -81,7 +85,7 @@ def test_handed_over_conversation_waits_for_the_agent_then_resumes(bot):
     bot.store.close_ticket(first.ticket_id)
     resumed = bot.ask("I lost my card", first.conversation_id)
     assert resumed.reason == "article" and not resumed.escalate
-    roles = [m["role"] for m in bot.store.messages(first.conversation_id)]
+    roles = [m["role"] for m in bot.store.messages(first.conversation_row)]
     assert roles == ["user", "bot", "user", "bot", "agent", "user", "bot"]
 
 
@@ -133,7 +137,7 @@ def test_a_running_bot_picks_up_a_reingest(index_home, proto_intent, kb_dir):
 
 def test_every_message_and_reply_is_stored_with_its_analysis(bot):
     reply = bot.ask("I lost my card")
-    user, answer = bot.store.messages(reply.conversation_id)
+    user, answer = bot.store.messages(reply.conversation_row)
     assert user["role"] == "user" and user["intent"] == "lost_or_stolen_card" and user["confidence"] > 0
     assert answer["role"] == "bot" and answer["sources"] == reply.sources and answer["id"] == reply.message_id
     assert json.loads(json.dumps(reply.to_json())) == reply.to_json()
@@ -153,17 +157,17 @@ def test_slots_always_mode_tags_every_message(index_home, proto_intent, minilm, 
     found = _stand_in_tagger(minilm, monkeypatch, bot)
     reply = bot.ask("I was charged £20 twice at Tesco")
     assert reply.slots == found and not reply.escalate
-    assert bot.store.messages(reply.conversation_id)[0]["slots"] == found
+    assert bot.store.messages(reply.conversation_row)[0]["slots"] == found
 
 
 def test_slots_handover_mode_tags_the_conversation_when_a_person_takes_over(slot_bot, minilm, monkeypatch):
     found = _stand_in_tagger(minilm, monkeypatch, slot_bot)
     first = slot_bot.ask("I was charged £20 twice at Tesco")
-    assert first.slots is None and slot_bot.store.untagged(first.conversation_id)
+    assert first.slots is None and slot_bot.store.untagged(first.conversation_row)
     handed = slot_bot.ask("agent please", first.conversation_id)
     assert handed.escalate and handed.slots == found
-    assert [m["slots"] for m in slot_bot.store.messages(first.conversation_id) if m["role"] == "user"] == [found] * 2
-    assert slot_bot.store.untagged(first.conversation_id) == []
+    assert [m["slots"] for m in slot_bot.store.messages(first.conversation_row) if m["role"] == "user"] == [found] * 2
+    assert slot_bot.store.untagged(first.conversation_row) == []
 
 
 def test_no_tagger_means_no_slots(slot_bot, monkeypatch):
@@ -184,7 +188,7 @@ def test_shipped_slot_tagger_extracts_amounts_and_merchants(index_home, proto_in
     reply = tagging.ask("I was charged 20 euros twice at Tesco yesterday")
     found = {(s["type"], s["text"]) for s in reply.slots}
     assert {("AMOUNT", "20"), ("CURRENCY", "euros"), ("MERCHANT", "Tesco")} <= found
-    assert tagging.store.messages(reply.conversation_id)[0]["slots"] == reply.slots
+    assert tagging.store.messages(reply.conversation_row)[0]["slots"] == reply.slots
     assert bot.ask("I was charged 20 euros").slots is None  # [support] slots = "off"
 
 

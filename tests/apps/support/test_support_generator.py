@@ -67,7 +67,7 @@ def test_bot_with_generator_on_still_stores_an_answer(index_home, proto_intent, 
     bot = SupportBot(config, adapter=str(proto_intent))
     reply = bot.ask("I lost my card")
     assert reply.reason == "passages" and reply.answer.strip() and reply.sources
-    assert bot.store.messages(reply.conversation_id)[1]["text"] == reply.answer
+    assert bot.store.messages(reply.conversation_row)[1]["text"] == reply.answer
 
 
 def test_prompt_lists_numbered_passages(index_home):

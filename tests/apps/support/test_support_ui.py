@@ -48,7 +48,7 @@ def test_agent_inbox_replies_and_closes(bot):
     polled_chat, polled_ids, banner = ui.poll(bot, cid, ids)
     assert polled_chat[-1]["content"].startswith("**Agent:**") and "Handed to a human" in banner
     admin_ui.agent_close(bot, ticket)
-    assert bot.store.tickets("open") == [] and ui._banner(bot, cid) == ui.CLOSED
+    assert bot.store.tickets("open") == [] and ui._banner(bot, bot.store.by_token(cid)) == ui.CLOSED
 
 
 def test_analytics_view(bot):
