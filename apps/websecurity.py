@@ -33,13 +33,18 @@ _UPLOAD = re.compile(r"^(.*)/gradio_api/upload/?$")
 _TOKEN_COOKIE = re.compile(r"^access-token")
 
 
+UPLOADERS = ("File", "UploadButton", "Image", "Audio", "Video", "Gallery", "MultimodalTextbox", "Model3D",
+             "ImageEditor", "ImageSlider", "Files")
+
+
 def accepts_uploads(blocks: Any) -> bool:
-    """Whether a Gradio page has any component that uploads files."""
-    for component in getattr(blocks, "blocks", {}).values():
-        events = [str(getattr(e, "event_name", e)) for e in getattr(component, "EVENTS", [])]
-        if "upload" in events:
-            return True
-    return False
+    """Whether a Gradio page has a component through which a visitor can upload a file (an
+    explicit list: several display components carry file data or an upload event they never use)."""
+    import gradio as gr
+
+    kinds = tuple(getattr(gr, name) for name in UPLOADERS if hasattr(gr, name))
+    return any(isinstance(c, kinds) and getattr(c, "interactive", None) is not False
+               for c in getattr(blocks, "blocks", {}).values())
 
 
 def protect(app: Any, config: Any, guard: Any, uploads: dict[str, bool]) -> None:
@@ -134,6 +139,8 @@ class Shield:
                 value = self._cookie(value.decode("latin-1"), tls).encode("latin-1")
             out.append((key, value))
         names = {k.lower() for k, _ in out}
+        if b"access-control-allow-origin" not in names:  # no CORS grant: say nothing about credentials
+            out = [(k, v) for k, v in out if k.lower() != b"access-control-allow-credentials"]
         extra = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"SAMEORIGIN"),
                  (b"referrer-policy", b"same-origin")]
         return out + [(k, v) for k, v in extra if k not in names]
