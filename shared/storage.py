@@ -107,6 +107,8 @@ class Database:
             return 0
         with _MIGRATE_LOCK:
             with self.transaction() as tx:
+                if self.dialect == "postgresql":  # CREATE TABLE IF NOT EXISTS races between replicas there
+                    tx.execute("SELECT pg_advisory_xact_lock(:key)", {"key": 7_342_001})
                 tx.execute("CREATE TABLE IF NOT EXISTS _migrations (app TEXT NOT NULL, version INTEGER NOT NULL, "
                            "PRIMARY KEY (app, version))")
             done = {r["version"] for r in self.query("SELECT version FROM _migrations WHERE app = :a", {"a": app})}

@@ -15,7 +15,7 @@ Rules.__pydantic_config__ = ConfigDict(extra="forbid")  # unknown [sentiment.ale
 class FeedSettings(Section):
     name: str = Field(min_length=1, max_length=64)
     url: str = Field(min_length=1)
-    interval_minutes: float = Field(15, gt=0)
+    interval_minutes: float = Field(15, ge=1 / 6)  # at least 10 s
 
 
 class SmtpSettings(Section):
