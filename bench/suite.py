@@ -4,8 +4,11 @@
 
 Starts ``lorasuite serve`` on a free loopback port with a fresh ``LORASUITE_HOME`` (cold: the
 shipped data is ingested on first boot), times it to a healthy ``/healthz``, restarts it (warm),
-then runs N concurrent chat sessions against ``POST /api/support/ask`` for S seconds (a bounded
-loop, loopback only), reads the server's RSS and writes bench/results/suite.md and .json.
+then runs N concurrent chat sessions for S seconds twice: against ``POST /api/support/ask`` and
+through the chat page's own Gradio queue (``gradio_client``, one browser session each, the
+``[support] chat_concurrency`` limit in force). Loops are bounded in time, loopback only. The
+per-client rate limit is raised for the run (every session comes from 127.0.0.1). Reads the
+server's RSS and writes bench/results/suite.md and .json.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ def free_port() -> int:
 
 
 def start_server(home: str, port: int) -> tuple[subprocess.Popen, float]:
-    env = dict(os.environ, LORASUITE_HOME=home, PYTHONUNBUFFERED="1")
+    config = Path(home) / "bench.toml"
+    config.write_text("[support]\nrate_limit_per_minute = 1000000\n")  # all sessions share 127.0.0.1
+    env = dict(os.environ, LORASUITE_HOME=home, LORASUITE_CONFIG=str(config), PYTHONUNBUFFERED="1")
     start = time.perf_counter()
     proc = subprocess.Popen([str(ROOT / ".venv/bin/lorasuite"), "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=open(Path(home) / "serve.log", "w"))
@@ -96,6 +101,39 @@ def chat_load(port: int, sessions: int, seconds: float) -> dict:
         thread.start()
     for thread in threads:
         thread.join()
+    return _summary(latencies, errors, sessions, seconds)
+
+
+def gradio_load(port: int, sessions: int, seconds: float) -> dict:
+    """The chat page's own queue: each session a gradio_client (its own session and state)."""
+    from gradio_client import Client
+
+    latencies, errors, lock = [], [], threading.Lock()
+    clients = [Client(f"http://127.0.0.1:{port}/support/", verbose=False) for _ in range(sessions)]
+    deadline = time.perf_counter() + seconds
+
+    def session(n: int) -> None:
+        turn = n
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            try:
+                clients[n].predict(QUESTIONS[turn % len(QUESTIONS)], api_name="/respond")
+                with lock:
+                    latencies.append(time.perf_counter() - start)
+            except Exception as err:  # noqa: BLE001 - counted and reported
+                with lock:
+                    errors.append(repr(err))
+            turn += 1
+
+    threads = [threading.Thread(target=session, args=(n,)) for n in range(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return _summary(latencies, errors, sessions, seconds)
+
+
+def _summary(latencies: list[float], errors: list[str], sessions: int, seconds: float) -> dict:
     lat = np.array(latencies) * 1000
     return {"sessions": sessions, "seconds": seconds, "requests": len(latencies), "errors": len(errors),
             "error_examples": errors[:3], "p50_ms": float(np.percentile(lat, 50)) if len(lat) else None,
@@ -113,10 +151,12 @@ def main() -> None:
     proc, warm = start_server(home, port)
     rss_ready = rss_mb(proc.pid)
     load = chat_load(port, args.sessions, args.seconds)
+    page = gradio_load(port, args.sessions, args.seconds)
     rss_after = rss_mb(proc.pid)
     stop_warm = stop_server(proc)
     result = {"cold_start_s": cold, "warm_start_s": warm, "rss_ready_mb": rss_ready, "rss_after_load_mb": rss_after,
-              "sigterm_stop_s": [stop_cold, stop_warm], "load": load, "cpus": os.cpu_count()}
+              "sigterm_stop_s": [stop_cold, stop_warm], "load": load, "page_load": page, "cpus": os.cpu_count(),
+              "loadavg_before": os.getloadavg()}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "suite.json").write_text(json.dumps(result, indent=2))
     table = "\n".join([
@@ -130,10 +170,18 @@ def main() -> None:
         f"| SIGTERM to exit | {max(stop_cold, stop_warm):.1f} s | clean |",
         f"| chat: {load['sessions']} sessions x {load['seconds']:g} s: requests / errors | {load['requests']} / {load['errors']} | 0 errors |",
         f"| chat latency p50 / p95 | {load['p50_ms']:.0f} / {load['p95_ms']:.0f} ms | |",
-        f"| chat throughput | {load['requests_per_s']:.1f} req/s | |"])
+        f"| chat throughput | {load['requests_per_s']:.1f} req/s | |",
+        f"| chat page (Gradio queue): {page['sessions']} sessions x {page['seconds']:g} s: messages / errors "
+        f"| {page['requests']} / {page['errors']} | 0 errors |",
+        f"| chat page latency p50 / p95 | {_ms(page['p50_ms'])} / {_ms(page['p95_ms'])} ms | |",
+        f"| chat page throughput | {page['requests_per_s']:.1f} messages/s | |"])
     (RESULTS / "suite.md").write_text(table + "\n")
     print(table)
-    sys.exit(1 if load["errors"] else 0)
+    sys.exit(1 if load["errors"] or page["errors"] else 0)
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
 
 
 if __name__ == "__main__":

@@ -135,7 +135,7 @@ def _chat_tab(bot) -> None:
     outputs = [box, chat, conversation, ids, banner]
     handler = _safe_stream(functools.partial(respond, bot))
     limit = bot.settings.chat_concurrency  # conversations answered at once (the micro-batcher groups them)
-    box.submit(handler, [box, conversation], outputs, concurrency_limit=limit, concurrency_id="chat")
+    box.submit(handler, [box, conversation], outputs, concurrency_limit=limit, concurrency_id="chat", api_name="respond")
     send.click(handler, [box, conversation], outputs, api_visibility=PRIVATE, concurrency_id="chat")
     chat.like(_safe(functools.partial(rate, bot), 0), [ids], None, api_visibility=PRIVATE)
     new.click(lambda: ("", [], None, [], ""), None, outputs, api_visibility=PRIVATE)
