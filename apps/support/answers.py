@@ -64,7 +64,9 @@ NO_MODEL_NOTICE = "The intent model is unavailable ({why}); answering from help-
 
 def source(chunk: Chunk) -> dict[str, str]:
     """How a passage is cited in replies and in the batch output."""
-    return {"title": chunk.title, "section": chunk.section, "url": chunk.url}
+    from apps.support.helpcentre import public_url
+
+    return {"title": chunk.title, "section": chunk.section, "url": public_url(chunk)}
 
 
 def _section(chunks: list[Chunk], anchor: str) -> list[Chunk]:

@@ -1,4 +1,5 @@
-"""``POST /api/support/ask``: the customer channel for integrations (no login, like the chat page).
+"""``POST /api/support/ask``: the customer channel for integrations (no login, like the chat page);
+``GET /support/help/<page>``: the help-centre article a source links to (``helpcentre.py``).
 
     {"text": "I lost my card", "conversation_id"?: "<token>"}  ->  the reply as JSON + "conversation_id"
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Body, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 MAX_TEXT = 20_000  # characters; the bot itself truncates long messages further
@@ -23,6 +24,14 @@ def add_routes(app: Any, ctx: Any) -> None:
     from apps.support.app import bot
     from apps.support.bot import RateLimited
     from apps.support.store import ConversationNotFound
+
+    @app.get("/support/help/{page}", response_class=HTMLResponse)
+    def help_page(page: str) -> HTMLResponse:
+        from apps.support.helpcentre import render
+
+        index, _ = bot(ctx).index()
+        html = render(index, page) if index is not None else None
+        return HTMLResponse(html or "<!doctype html><p>No such help page.</p>", status_code=200 if html else 404)
 
     @app.post("/api/support/ask")
     async def ask(request: Request, payload: Any = Body(...)) -> Any:  # noqa: B008 - FastAPI's idiom

@@ -50,8 +50,14 @@ def _safe(fn, outputs: int = 1):
 
 
 def _bot_content(text: str, sources: list[dict]) -> str:
-    cited = "\n".join(f"- {plain(s['title'])} › {plain(s['section'])} `{s['url']}`" for s in sources)
+    cited = "\n".join(f"- [{plain(s['title'])} › {plain(s['section'])}]({_link(s['url'])})" for s in sources)
     return text + (f"\n\n**Sources**\n{cited}" if cited else "")
+
+
+def _link(url: str) -> str:
+    """A source link that can only go to our help centre or a public web page (never javascript:)."""
+    return url if url.startswith(("/support/help/", "https://", "http://")) and " " not in url and ")" not in url \
+        else "/support/"
 
 
 def history_of(bot, conversation_id: int) -> tuple[list[dict], list[int | None], str]:

@@ -48,6 +48,9 @@ def test_health_metrics_and_landing(minilm, ctx):
         assert "/support/" in client.get("/").text
         first = client.post("/api/support/ask", json={"text": "I lost my card"}).json()
         assert first["conversation_id"] and first["sources"] and set(first) >= {"intent", "answer", "escalate"}
+        page = client.get(first["sources"][0]["url"].split("#")[0])  # sources link to the help centre
+        assert page.status_code == 200 and "<h1>" in page.text and "data/support" not in page.text
+        assert client.get("/support/help/0123456789abcdef").status_code == 404
         human = client.post("/api/support/ask", json={"text": "I want to talk to a person",
                                                       "conversation_id": first["conversation_id"]}).json()
         assert human["escalate"] is True and isinstance(human["confidence"], float)
