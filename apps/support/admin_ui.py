@@ -73,7 +73,10 @@ def _inbox_tab(bot) -> list:
 
 
 def analytics_view(bot):
+    """The numbers, the intents, the unanswered questions, the daily timeline and two CSV files."""
     import pandas as pd
+
+    from apps.exports import csv_file
 
     s = analytics.summary(bot.store)
     rate_text = "n/a" if s["containment"] is None else f"{s['containment']:.0%}"
@@ -83,18 +86,34 @@ def analytics_view(bot):
             f"{s['thumbs_up']} up, {s['thumbs_down']} down")
     intents = pd.DataFrame(s["top_intents"] or [], columns=["intent", "n"])
     unanswered = [[u["created"], u["text"][:200], u["intent"] or "", u["reason"]] for u in s["unanswered"]]
-    return text, intents, unanswered
+    days = analytics.timeline(bot.store)
+    timeline = pd.DataFrame([{"day": d["day"], "what": what, "conversations": d[key]} for d in days
+                             for what, key in (("all", "conversations"), ("handed over", "handed_over"))],
+                            columns=["day", "what", "conversations"])
+    unanswered_csv = csv_file("unanswered", UNANSWERED, [[u["created"], u["text"], u["intent"] or "", u["reason"]]
+                                                         for u in s["unanswered"]])
+    tickets_csv = csv_file("tickets", TICKETS, analytics.tickets_rows(bot.store))
+    return text, intents, unanswered, timeline, unanswered_csv, tickets_csv
+
+
+UNANSWERED = ["when", "question", "intent guess", "why"]
+TICKETS = ["ticket", "status", "reason", "opened", "closed", "summary"]
 
 
 def _analytics_tab(bot) -> list:
     refresh = gr.Button("Refresh")
     numbers = gr.Markdown()
+    timeline = gr.LinePlot(x="day", y="conversations", color="what", title="Conversations and hand-overs per day",
+                           height=280, y_lim=[0, None])
     intents = gr.BarPlot(x="intent", y="n", title="Top intents", x_label_angle=-35, height=320, y_lim=[0, None])
-    unanswered = gr.Dataframe(headers=["when", "question", "intent guess", "why"], interactive=False,
+    unanswered = gr.Dataframe(headers=UNANSWERED, interactive=False,
                               label="Unanswered questions (handed over or thumbs down)")
-    refresh.click(_safe(functools.partial(analytics_view, bot), 3), None, [numbers, intents, unanswered],
-                  api_visibility=PRIVATE)
-    return [numbers, intents, unanswered]
+    with gr.Row():
+        unanswered_csv = gr.DownloadButton("Download unanswered questions (CSV)", size="sm")
+        tickets_csv = gr.DownloadButton("Download all tickets (CSV)", size="sm")
+    outputs = [numbers, intents, unanswered, timeline, unanswered_csv, tickets_csv]
+    refresh.click(_safe(functools.partial(analytics_view, bot), len(outputs)), None, outputs, api_visibility=PRIVATE)
+    return outputs
 
 
 def build(ctx) -> gr.Blocks:
@@ -108,5 +127,5 @@ def build(ctx) -> gr.Blocks:
         with gr.Tab("Analytics"):
             outputs = _analytics_tab(bot)
         demo.load(_safe(functools.partial(ticket_choices, bot)), None, [tickets], api_visibility=PRIVATE)
-        demo.load(_safe(functools.partial(analytics_view, bot), 3), None, outputs, api_visibility=PRIVATE)
+        demo.load(_safe(functools.partial(analytics_view, bot), len(outputs)), None, outputs, api_visibility=PRIVATE)
     return demo

@@ -42,3 +42,25 @@ def summary(store: SupportStore, top: int = 10, recent: int = 20) -> dict[str, A
             "containment": (1 - handed / asked) if asked else None, "open_tickets": int(open_tickets),
             "handover_reasons": reasons, "thumbs_up": int(votes.get(1, 0)), "thumbs_down": int(votes.get(-1, 0)),
             "top_intents": intents, "unanswered": unanswered}
+
+
+def timeline(store: SupportStore, days: int = 30) -> list[dict[str, Any]]:
+    """Per day (newest ``days``): conversations, hand-overs (offered or opened) and containment."""
+    rows = store.db.query(
+        "SELECT substr(m.created, 1, 10) AS day, COUNT(DISTINCT m.conversation_id) AS conversations, "
+        "COUNT(DISTINCT CASE WHEN b.escalate = 1 THEN m.conversation_id END) AS handed_over "
+        "FROM support_messages m LEFT JOIN support_messages b ON b.conversation_id = m.conversation_id "
+        "AND b.role = 'bot' WHERE m.role = 'user' AND m.reason NOT IN ('empty', 'smalltalk') "
+        "GROUP BY substr(m.created, 1, 10) ORDER BY day DESC LIMIT :d", {"d": days})
+    out = []
+    for row in reversed(rows):
+        n, handed = int(row["conversations"]), int(row["handed_over"])
+        out.append({"day": row["day"], "conversations": n, "handed_over": handed,
+                    "containment": round(1 - handed / n, 4) if n else None})
+    return out
+
+
+def tickets_rows(store: SupportStore) -> list[list[Any]]:
+    """Every ticket, newest first: id, status, reason, opened, closed, summary."""
+    return [[t["id"], t["status"], t["reason"], t["created"], t["closed"] or "", t["summary"]]
+            for t in store.db.query("SELECT * FROM support_tickets ORDER BY id DESC")]

@@ -54,10 +54,23 @@ def test_agent_inbox_replies_and_closes(bot):
 def test_analytics_view(bot):
     _chat(bot, "I lost my card")
     _chat(bot, "what's the weather like in Rome?")
-    text, intents, unanswered = admin_ui.analytics_view(bot)
+    text, intents, unanswered, timeline, unanswered_csv, tickets_csv = admin_ui.analytics_view(bot)
     assert "**Containment** 50% of 2 conversations" in text and "out_of_scope 1" in text
     assert list(intents.columns) == ["intent", "n"] and len(intents) >= 1
     assert unanswered[0][1] == "what's the weather like in Rome?"
+    assert set(timeline["what"]) == {"all", "handed over"} and timeline["conversations"].max() == 2
+    assert "what's the weather like in Rome?" in open(unanswered_csv, encoding="utf-8-sig").read()
+    assert open(tickets_csv, encoding="utf-8-sig").read().startswith("ticket,status,reason")
+
+
+def test_exports_neutralise_spreadsheet_formulas(tmp_path):
+    from apps.exports import csv_file
+
+    import csv
+
+    path = csv_file("x", ["text"], [["=HYPERLINK(\"http://evil\")"], ["+1"], ["fine"]])
+    rows = list(csv.reader(open(path, encoding="utf-8-sig", newline="")))
+    assert rows == [["text"], ["'=HYPERLINK(\"http://evil\")"], ["'+1"], ["fine"]]
 
 
 def test_inbox_lists_the_slots_of_the_conversation(slot_bot):
