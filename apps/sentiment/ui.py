@@ -86,6 +86,25 @@ def headlines(svc, topic: str | None, label: str | None, request: gr.Request = N
     return _frame(rows, dashboard.HEADLINE_COLS)
 
 
+def headlines_csv(svc, topic: str | None, label: str | None, request: gr.Request = None) -> str:
+    """The headlines shown, as a CSV file."""
+    from apps.exports import csv_file
+
+    return csv_file("headlines", dashboard.HEADLINE_COLS, dashboard.headline_rows(svc.db, topic or None, label or None,
+                                                                                  limit=5000))
+
+
+def alert_timeline(svc, request: gr.Request = None):
+    """Every alert on one time axis, one row per topic, coloured by severity; and the CSV of all alerts."""
+    from apps.exports import csv_file
+
+    rows = dashboard.alert_rows(svc.db, open_only=False)
+    frame = _frame([[r[1], r[3], r[2], r[4]] for r in rows], ["fired_at", "topic", "severity", "negative"])
+    if not frame.empty:
+        frame["fired_at"] = frame["fired_at"].astype("datetime64[ns, UTC]")
+    return frame, csv_file("alerts", dashboard.ALERT_COLS, rows)
+
+
 def alert_panel(svc, show_all: bool, request: gr.Request = None) -> tuple:
     db = svc.db
     return (_frame(dashboard.alert_rows(db, open_only=not show_all), dashboard.ALERT_COLS),
@@ -198,11 +217,17 @@ def backtest(svc, request: gr.Request, *values: Any):
         raise LorasuiteError(f"bad thresholds: {err}") from err
     rows = dashboard.backtest_rows(svc.db, rules)
     gr.Info(f"{len(rows)} alert(s) would have fired over the stored headlines with these thresholds.")
-    return _frame(rows, ["topic", "fired_at", "severity", "negative", "baseline", "resolved_at"])
+    from apps.exports import csv_file
+
+    header = ["topic", "fired_at", "severity", "negative", "baseline", "resolved_at"]
+    return _frame(rows, header), csv_file("backtest", header, rows)
 
 
 def _alerts_tab(svc, show_all: gr.Checkbox) -> tuple:
+    timeline = gr.ScatterPlot(x="fired_at", y="topic", color="severity", title="Alerts over time, by topic",
+                              height=260, tooltip=["topic", "fired_at", "severity", "negative"])
     table = gr.Dataframe(headers=dashboard.ALERT_COLS, interactive=False, label="Alerts (newest first)", wrap=True)
+    download = gr.DownloadButton("Download all alerts (CSV)", size="sm")
     with gr.Row():
         alert_id = gr.Number(label="Alert #", precision=0, scale=1)
         note = gr.Textbox(label="Note (optional)", scale=3)
@@ -222,6 +247,8 @@ def _alerts_tab(svc, show_all: gr.Checkbox) -> tuple:
     ack.click(_safe(functools.partial(acknowledge, svc), 3), [alert_id, note, show_all], panel)
     s_go.click(_safe(functools.partial(silence, svc), 3), [s_topic, s_until, s_why, show_all], panel)
     show_all.change(_safe(functools.partial(alert_panel, svc), 3), [show_all], panel)
+    for control in (table, show_all):
+        control.change(_safe(functools.partial(alert_timeline, svc), 2), None, [timeline, download])
     return tuple(panel)
 
 
@@ -265,8 +292,9 @@ def _settings_tabs(svc) -> gr.Textbox:
             test = gr.Button("Backtest")
         result = gr.Dataframe(headers=["topic", "fired_at", "severity", "negative", "baseline", "resolved_at"],
                               interactive=False, label="Backtest")
+        result_csv = gr.DownloadButton("Download the backtest (CSV)", size="sm")
         save_rules_btn.click(_safe(functools.partial(save_rules, svc), len(inputs)), inputs, inputs)
-        test.click(_safe(functools.partial(backtest, svc), 1), inputs, [result])
+        test.click(_safe(functools.partial(backtest, svc), 2), inputs, [result, result_csv])
     return text, inputs
 
 
@@ -292,6 +320,8 @@ def build(ctx) -> gr.Blocks:
                 h_topic = gr.Dropdown(label="Topic", choices=[""], value="", allow_custom_value=True)
                 h_label = gr.Dropdown(label="Label", choices=["", "negative", "neutral", "positive"], value="")
             heads = gr.Dataframe(headers=dashboard.HEADLINE_COLS, interactive=False, wrap=True, label="Latest headlines")
+            heads_csv = gr.DownloadButton("Download these headlines (CSV)", size="sm")
+            heads.change(_safe(functools.partial(headlines_csv, svc), 1), [h_topic, h_label], [heads_csv])
         with gr.Tab("Alerts"):
             show_all = gr.Checkbox(label="Include acknowledged and silenced alerts", value=False)
             alert_outputs = _alerts_tab(svc, show_all)

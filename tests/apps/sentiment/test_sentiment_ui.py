@@ -54,7 +54,8 @@ def test_handlers_need_a_logged_in_user(stocked, svc):
         skipped = wrapped(False, anonymous)
         assert all(type(s).__name__ != "DataFrame" for s in skipped)
     assert all(type(s).__name__ == "DataFrame" for s in wrapped(False, ANA))
-    assert type(ui._safe(functools.partial(ui.backtest, svc), 1)(ANA, *ui.rule_values(svc, request=ANA))).__name__ == "DataFrame"
+    frame, csv_path = ui._safe(functools.partial(ui.backtest, svc), 2)(ANA, *ui.rule_values(svc, request=ANA))
+    assert type(frame).__name__ == "DataFrame" and csv_path.endswith("backtest.csv")
     with pytest.raises(LorasuiteError, match="log in"):
         ui._who(None)
 
@@ -89,9 +90,13 @@ def test_watchlist_editor_and_thresholds(stocked, svc):
     values = ui.rule_values(svc, request=ANA)
     values[ui.RULE_FIELDS.index("min_negative")] = 50
     assert ui.save_rules(svc, ANA, *values)[ui.RULE_FIELDS.index("min_negative")] == 50
-    assert ui.backtest(svc, ANA, *values).empty
+    assert ui.backtest(svc, ANA, *values)[0].empty
     values[ui.RULE_FIELDS.index("min_negative")] = 3
-    assert not ui.backtest(svc, ANA, *values).empty
+    assert not ui.backtest(svc, ANA, *values)[0].empty
+    timeline, alerts_csv = ui.alert_timeline(svc, request=ANA)
+    assert set(timeline.columns) == {"fired_at", "topic", "severity", "negative"} and "Acme" in set(timeline["topic"])
+    assert open(alerts_csv, encoding="utf-8-sig").readline().startswith("id,fired_at,severity,topic")
+    assert "Acme" in open(ui.headlines_csv(svc, "", "", request=ANA), encoding="utf-8-sig").read()
 
 
 def test_feed_editor(db, svc):

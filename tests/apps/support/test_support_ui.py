@@ -64,9 +64,9 @@ def test_analytics_view(bot):
 
 
 def test_exports_neutralise_spreadsheet_formulas(tmp_path):
-    from apps.exports import csv_file
-
     import csv
+
+    from apps.exports import csv_file
 
     path = csv_file("x", ["text"], [["=HYPERLINK(\"http://evil\")"], ["+1"], ["fine"]])
     rows = list(csv.reader(open(path, encoding="utf-8-sig", newline="")))
