@@ -68,13 +68,20 @@ def history_html(svc, user: str) -> str:
 
 
 def _outputs(svc, heading: str, status: str, cards: list, user: str) -> list:
+    from apps.exports import csv_file
+
     shown = [c.item_id for c in cards]
     slots = [card_html(cards[i]) if i < len(cards) else "" for i in range(SLOTS)]
     groups = [gr.update(visible=i < len(cards)) for i in range(SLOTS)]
-    return [heading, status, history_html(svc, user), shown, *slots, *groups]
+    listing = csv_file("recommendations", ["rank", "item_id", "title", "score", "why"],
+                       [[n, c.item_id, c.title, round(c.score, 4), c.reason] for n, c in enumerate(cards, start=1)])
+    return [heading, status, history_html(svc, user), shown, *slots, *groups, listing]
 
 
-def _guard(fn, outputs: int = 4 + 2 * SLOTS):
+OUTPUTS = 5 + 2 * SLOTS
+
+
+def _guard(fn, outputs: int = OUTPUTS):
     """Run a handler; user errors become a warning, anything else a short notice (logged)."""
     @functools.wraps(fn)
     def run(*args):
@@ -170,7 +177,8 @@ def build(ctx) -> gr.Blocks:
             with gr.Column(scale=3):
                 heading = gr.Markdown("### Recommendations")
                 slots, groups, buttons = _cards()
-        outputs = [heading, status, history, shown, *slots, *groups]
+                listing = gr.DownloadButton("Download this list (CSV)", size="sm")
+        outputs = [heading, status, history, shown, *slots, *groups, listing]
         for trigger in (go.click, interest.submit):
             trigger(_guard(bind(recommend, svc)), [reader, interest, token], outputs)
         reader.change(_guard(bind(recommend, svc)), [reader, interest, token], outputs)

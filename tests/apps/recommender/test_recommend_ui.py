@@ -43,6 +43,7 @@ def test_demo_reader_like_and_more_like_this(svc, micro_store):
     assert "space1" in heading and "5★ Orbit of Ash" in history
     assert len(shown) == ui.SLOTS and not set(shown) & {"s1", "s2", "s3", "m2"}
     assert "because you liked" in out[4]
+    assert "Red Planet Engineers" in open(out[-1], encoding="utf-8-sig").read()  # the list as CSV
     with pytest.raises(LorasuiteError, match="read-only"):  # nobody likes in a demo reader's name
         ui.feedback(svc, shown.index("s4"), True, "space1", "", TOKEN, shown)
     more = ui.more_like(svc, 0, "space1", TOKEN, shown)
@@ -75,6 +76,6 @@ def test_production_has_no_demo_readers(micro_store, minilm, make_ctx):
 def test_guard_turns_errors_into_warnings(svc):
     with pytest.warns(UserWarning, match="that card is empty"):  # a user error: its message, no exception
         out = ui._guard(ui.feedback)(svc, 3, True, None, "", TOKEN, [])
-    assert len(out) == 4 + 2 * ui.SLOTS
+    assert len(out) == ui.OUTPUTS == 5 + 2 * ui.SLOTS
     with pytest.warns(UserWarning, match="Something went wrong on our side"):  # a bug: logged, short notice
         assert ui._guard(lambda: 1 / 0, 1)() is not None
