@@ -22,7 +22,8 @@ from typing import Any
 from shared.errors import LorasuiteError
 
 log = logging.getLogger("lorasuite")
-APP_CLIS = ["apps.support.cli", "apps.sentiment.cli", "apps.recommender.cli", "apps.ner_cli", "apps.launcher"]
+APP_CLIS = ["apps.support.cli", "apps.sentiment.cli", "apps.recommender.cli", "apps.ner_cli", "apps.launcher",
+            "apps.models_cli"]
 
 
 @dataclass
