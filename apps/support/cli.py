@@ -35,7 +35,8 @@ def _train(args: argparse.Namespace) -> int:
     from apps.support.train import train_intent
 
     result = train_intent(args.data, args.name, dev=args.dev, settings=settings_from_args(args), model=args.model,
-                          text_col=args.text_col, label_col=args.label_col, calibrate=not args.no_calibrate)
+                          text_col=args.text_col, label_col=args.label_col, calibrate=not args.no_calibrate,
+                          teacher=args.teacher, unlabeled=args.unlabeled)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -130,7 +131,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def register(commands) -> None:
     """Add ``lorasuite support <verb>`` (and nothing else) to the CLI."""
-    from apps.cli import add_settings_args
+    from apps.cli import add_settings_args, add_teacher_args
 
     support = commands.top.add_parser("support", help="customer-support bot: ingest, train, ask")
     verbs = support.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -146,6 +147,7 @@ def register(commands) -> None:
     tr.add_argument("--dev", help="dev CSV: early stopping, confidence calibration, then threshold calibration")
     tr.add_argument("--no-calibrate", action="store_true", help="skip the threshold calibration after training")
     add_settings_args(tr)
+    add_teacher_args(tr)
 
     cal = verbs.add_parser("calibrate", help="fit the answer/hand-over thresholds for an intent adapter")
     cal.add_argument("--adapter", help="intent adapter name or folder (default: [support] intent_adapter)")
