@@ -100,6 +100,10 @@ class Backbone:
         from safetensors.torch import load_file
 
         state = load_file(str(path / "head.safetensors"))
+        if "shape.weight" in state:  # a tag head with the word-shape feature (shared.wordshape)
+            from shared.tagging import head_from_state
+
+            return head_from_state(state)
         weight = state["linear.weight"]
         head = torch.nn.Linear(weight.shape[1], weight.shape[0])
         head.load_state_dict({"weight": weight, "bias": state["linear.bias"]})
@@ -167,7 +171,10 @@ class Backbone:
         labels, head = meta["labels"], self.heads[adapter]
         length = max(int(meta.get("max_length", 64)), INFER_MAX_LENGTH)
         with self._lock, self._activate(adapter):
-            probs = word_probs(token_lists, self.tokenizer, lambda b: head(self._hidden(b)), len(labels), length)
+            shaped = meta.get("word_shape", False)
+            probs = word_probs(token_lists, self.tokenizer,
+                               lambda b: head(self._hidden(b), b["shape_ids"]) if shaped else head(self._hidden(b)),
+                               len(labels), length)
         return labels, probs
 
     def tag(self, texts: list[str], adapter: str) -> list[list[dict[str, Any]]]:

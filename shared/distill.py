@@ -66,6 +66,16 @@ def kd_loss(logits: torch.Tensor, soft: torch.Tensor, labels: torch.Tensor, temp
     return alpha * kl + (1.0 - alpha) * ce
 
 
+def align_soft(word_ids: list[int | None], word_soft: np.ndarray, n: int) -> torch.Tensor:
+    """Per sub-token teacher targets [seq, n]: a word's row on its first sub-token, zeros elsewhere."""
+    out, previous = torch.zeros(len(word_ids), n), None
+    for pos, word in enumerate(word_ids):
+        if word is not None and word != previous:
+            out[pos] = torch.as_tensor(word_soft[word])
+        previous = word
+    return out
+
+
 def read_unlabeled(path: str | Path, text_col: str = "text") -> list[str]:
     """Texts for the teacher to label: a CSV ``text`` column or JSONL ``{"text": ...}``; blanks dropped."""
     from shared.datasets import read_texts

@@ -39,7 +39,7 @@ def train_classify_files(data: str | Path, name: str, app: str = "core", dev: st
     if dev:
         dev_rows = read_labeled_csv(dev, text_col, label_col)
         check_dev_labels(labels, dev_rows[1], dev)
-    extra = _teacher_inputs(teacher, unlabeled)
+    extra = teacher_inputs(teacher, unlabeled)
     from shared.classifier import train_classifier
 
     trained = train_classifier(texts, labels, settings, model=model, dev=dev_rows,
@@ -48,7 +48,7 @@ def train_classify_files(data: str | Path, name: str, app: str = "core", dev: st
     return adapters.save(app, name, trained)
 
 
-def _teacher_inputs(teacher: str | None, unlabeled: str | Path | None) -> list[str] | None:
+def teacher_inputs(teacher: str | None, unlabeled: str | Path | None) -> list[str] | None:
     """Check the teacher can be had and read ``unlabeled``, before any training."""
     if unlabeled and not teacher:
         raise DataError(unlabeled, "unlabeled texts need a teacher to label them", fix="add --teacher REF")

@@ -86,10 +86,14 @@ def peak_lr_scale(settings: LoraSettings, total_steps: int) -> float:
 
 
 class LossGuard:
-    """Fails a run whose loss is NaN/inf, or whose mean loss over a window climbs to 1.5x the best window."""
+    """Fails a run whose loss is NaN/inf, or whose mean loss over a window climbs to 1.5x the best window.
 
-    def __init__(self, desc: str, factor: float = 1.5) -> None:
-        self.desc, self.factor, self.window, self.best = desc, factor, [], None
+    Windows end at each dev evaluation (or epoch end); windows under ``min_window`` steps are too
+    noisy to judge and only count towards the next one.
+    """
+
+    def __init__(self, desc: str, factor: float = 1.5, min_window: int = 25) -> None:
+        self.desc, self.factor, self.min_window, self.window, self.best = desc, factor, min_window, [], None
 
     def step(self, loss: float, step: int) -> None:
         if not math.isfinite(loss):
@@ -99,7 +103,7 @@ class LossGuard:
 
     def check(self) -> None:
         """Close a window (at each dev evaluation or epoch end)."""
-        if not self.window:
+        if len(self.window) < self.min_window:
             return
         mean, self.window = float(np.mean(self.window)), []
         if self.best is not None and mean > self.factor * self.best and mean > self.best + 0.05:
@@ -147,7 +151,7 @@ def fit(model: nn.Module, examples: Sequence[Any], collate: Callable[[list[Any]]
     optimizer = _optimizer_for(model, settings, head_prefix, total)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup_ratio * total), total)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
-    run = _Run(model, accelerator, settings, evaluate, desc, math.ceil(len(loader) / settings.evals_per_epoch))
+    run = _Run(model, accelerator, settings, evaluate, desc, math.ceil(len(loader) / settings.evals_per_epoch), floor)
     bar = tqdm(total=total, desc=desc, disable=not accelerator.is_local_main_process, mininterval=5, leave=False)
     for epoch in range(settings.epochs):
         model.train()
@@ -167,16 +171,16 @@ def fit(model: nn.Module, examples: Sequence[Any], collate: Callable[[list[Any]]
             continue
         break
     bar.close()
-    return run.finish(floor)
+    return run.finish()
 
 
 class _Run:
     """The bookkeeping of one ``fit``: history, dev evaluations, early stopping, time budget, guards."""
 
     def __init__(self, model: nn.Module, accelerator: Any, settings: LoraSettings,
-                 evaluate: Callable[[], float] | None, desc: str, eval_every: int) -> None:
+                 evaluate: Callable[[], float] | None, desc: str, eval_every: int, floor: float | None) -> None:
         self.model, self.accelerator, self.settings, self.evaluate = model, accelerator, settings, evaluate
-        self.desc, self.eval_every = desc, max(1, eval_every)
+        self.desc, self.eval_every, self.floor = desc, max(1, eval_every), floor
         self.result, self.best_state, self.stale = FitResult(), None, 0
         self.start, self.guard = time.perf_counter(), LossGuard(desc)
 
@@ -210,7 +214,7 @@ class _Run:
         if result.best_dev is None or score > result.best_dev + 1e-6:
             result.best_dev, result.best_step, self.stale = score, result.steps, 0
             self.best_state = _snapshot(self.accelerator.unwrap_model(self.model))
-        else:
+        elif self.floor is None or result.best_dev > self.floor + 1e-6:  # no early stop while still at the floor
             self.stale += 1
         patience = self.settings.early_stopping_patience
         if patience and self.stale >= patience:
@@ -219,8 +223,8 @@ class _Run:
             return True
         return False
 
-    def finish(self, floor: float | None) -> FitResult:
-        _check_floor(self.result, floor, self.desc)
+    def finish(self) -> FitResult:
+        _check_floor(self.result, self.floor, self.desc)
         model = self.accelerator.unwrap_model(self.model)
         if self.best_state is not None:
             _restore(model, self.best_state)
