@@ -8,8 +8,9 @@ Data: PhraseBank (its fixed train/dev files), Twitter financial news and BANKING
 splits of bench/splits.py, written to var/splits so the CLI and this bench share teachers), CoNLL-2003
 (3,000 seeded train sentences, all of valid.txt) and FIN5 (seeded 80/20), all read from ../shared/data
 (PhraseBank and CoNLL-2003 are never shipped). Settings are the CLI defaults (classify: LoraSettings();
-tag: TAG_DEFAULTS), so a teacher trained by ``lorasuite sentiment train --teacher mpnet`` on the same
-files is found in the cache ($LORASUITE_HOME/teachers) and not trained twice. Each cell runs in its own
+tag: TAG_DEFAULTS; ``--max-minutes`` as on the CLI), so a teacher trained by ``lorasuite sentiment train
+--teacher mpnet`` on the same files with the same flags is found in the cache ($LORASUITE_HOME/teachers)
+and not trained twice. Each cell runs in its own
 subprocess (its own peak RSS). Rows accumulate in bench/results/distill.json; distill.md is rewritten
 from them, one table per command, each with the machine load measured when it ran.
 """
@@ -67,7 +68,7 @@ def classify_cell(name: str, method: str, args) -> dict:
     from shared.settings import LoraSettings
 
     train, dev, digest = classify_data(name)
-    labels, settings = sorted(set(train[1])), LoraSettings()
+    labels, settings = sorted(set(train[1])), LoraSettings(max_minutes=args.max_minutes)
     if method == "probe":
         return _classify_probe(train, dev, labels)
     if method == "teacher":
@@ -113,7 +114,7 @@ def tag_cell(name: str, method: str, args) -> dict:
 
     train, dev, digest = tag_data(name, args.train_sentences)
     labels = tag_set(types_of(train))
-    settings = LoraSettings(**dict(TAG_DEFAULTS, word_shape=method != "lora-noshape"))
+    settings = LoraSettings(**dict(TAG_DEFAULTS, word_shape=method != "lora-noshape", max_minutes=args.max_minutes))
     meta: dict = {"base_model": "minilm"}
     if method == "probe":  # frozen encoder, only the tag head (+ shape embedding) trained
         task, tokenizer, _ = build_tagger("minilm", len(labels), settings, lora=False)
@@ -179,6 +180,7 @@ def main() -> None:
     parser.add_argument("--teacher", default="mpnet")
     parser.add_argument("--train-sentences", type=int, default=3000, help="NER training sentences (seeded sample)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--max-minutes", type=float, help="time budget per training run (teacher and student each)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
