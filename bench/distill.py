@@ -6,7 +6,8 @@
 
 Data: PhraseBank (its fixed train/dev files), Twitter financial news and BANKING77 (the seeded 80/20
 splits of bench/splits.py, written to var/splits so the CLI and this bench share teachers), CoNLL-2003
-(3,000 seeded train sentences, all of valid.txt) and FIN5 (seeded 80/20), all read from ../shared/data
+(3,000 seeded train sentences; early stopping on the first 500 sentences of valid.txt, all 3,250
+scored) and FIN5 (seeded 80/20), all read from ../shared/data
 (PhraseBank and CoNLL-2003 are never shipped). Settings are the CLI defaults (classify: LoraSettings();
 tag: TAG_DEFAULTS; ``--max-minutes`` as on the CLI), so a teacher trained by ``lorasuite sentiment train
 --teacher mpnet`` on the same files with the same flags is found in the cache ($LORASUITE_HOME/teachers)
@@ -113,6 +114,7 @@ def tag_cell(name: str, method: str, args) -> dict:
     from shared.tagging import TAG_DEFAULTS, build_tagger, fit_tagger, predict_tags, train_tagger
 
     train, dev, digest = tag_data(name, args.train_sentences)
+    stop_dev = dev[: args.stop_dev] if args.stop_dev else dev  # early stopping on a slice; scored on all of dev
     labels = tag_set(types_of(train))
     settings = LoraSettings(**dict(TAG_DEFAULTS, word_shape=method != "lora-noshape", max_minutes=args.max_minutes))
     meta: dict = {"base_model": "minilm"}
@@ -120,17 +122,18 @@ def tag_cell(name: str, method: str, args) -> dict:
         task, tokenizer, _ = build_tagger("minilm", len(labels), settings, lora=False)
         for param in task.encoder.parameters():
             param.requires_grad = False
-        (result, _), seconds = _timed(lambda: fit_tagger(task, tokenizer, train, labels, settings, dev))
+        (result, _), seconds = _timed(lambda: fit_tagger(task, tokenizer, train, labels, settings, stop_dev))
     elif method == "teacher":
         from shared.distill import load_teacher, teacher_path
 
-        fn = lambda s: train_tagger(train, s, model=args.teacher, dev=dev, data_hash=digest)  # noqa: E731
+        fn = lambda s: train_tagger(train, s, model=args.teacher, dev=stop_dev, data_hash=digest)  # noqa: E731
         (path, _), seconds = _timed(lambda: teacher_path("tag", args.teacher, digest, settings, fn))
         task, tokenizer, meta = load_teacher(path)
         seconds = meta.get("train_seconds", seconds)
     else:
         teacher = args.teacher if method == "student" else None
-        trained, seconds = _timed(lambda: train_tagger(train, settings, dev=dev, data_hash=digest, teacher=teacher))
+        trained, seconds = _timed(lambda: train_tagger(train, settings, dev=stop_dev, data_hash=digest,
+                                                       teacher=teacher))
         task, tokenizer, meta = trained.task, trained.tokenizer, trained.meta
     predicted, infer = _timed(lambda: predict_tags(task, tokenizer, [s.tokens for s in dev], labels))
     report = entity_report([s.tags for s in dev], predicted)
@@ -180,6 +183,8 @@ def main() -> None:
     parser.add_argument("--teacher", default="mpnet")
     parser.add_argument("--train-sentences", type=int, default=3000, help="NER training sentences (seeded sample)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--stop-dev", type=int, default=500, help="NER: early-stop on the first N dev sentences "
+                                                                  "(all of dev is scored); 0 = all")
     parser.add_argument("--max-minutes", type=float, help="time budget per training run (teacher and student each)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
