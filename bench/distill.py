@@ -123,6 +123,7 @@ def tag_cell(name: str, method: str, args) -> dict:
         for param in task.encoder.parameters():
             param.requires_grad = False
         (result, _), seconds = _timed(lambda: fit_tagger(task, tokenizer, train, labels, settings, stop_dev))
+        meta["train_seconds"] = result.seconds
     elif method == "teacher":
         from shared.distill import load_teacher, teacher_path
 
