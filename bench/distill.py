@@ -174,6 +174,9 @@ def write_tables(rows: list[dict]) -> None:
                          f"{r['sentences_per_s']:.0f} | {r['peak_rss_mb']} | {r['n_train']}/{r['n_dev']} | "
                          f"{r['load'][0]} → {r['load'][3]} | {r['when']} |")
         lines.append("")
+    notes = RESULTS / "distill_reading.md"  # the hand-written reading, kept when tables are rewritten
+    if notes.exists():
+        lines.append(notes.read_text())
     (RESULTS / "distill.md").write_text("\n".join(lines) + "\n")
 
 
