@@ -28,7 +28,7 @@ from typing import Any
 from shared.errors import LorasuiteError
 
 log = logging.getLogger("lorasuite")
-CORE_CLIS = ["apps.adapters_cli", "apps.ner_cli", "apps.launcher"]
+CORE_CLIS = ["apps.adapters_cli", "apps.ner_cli", "apps.launcher", "apps.models_cli"]
 
 
 @dataclass
@@ -50,6 +50,17 @@ def add_settings_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--r", type=int, help="LoRA rank")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--class-weighting", action="store_true", default=None)
+    parser.add_argument("--max-minutes", type=float, help="time budget: stop early, keep the best weights")
+    parser.add_argument("--max-grad-norm", type=float, help="gradient clipping norm (default 1.0; 0 = off)")
+
+
+def add_teacher_args(parser: argparse.ArgumentParser) -> None:
+    """Distillation flags: a teacher whose softened outputs train the MiniLM student (shared.distill)."""
+    parser.add_argument("--teacher", help="adapter APP/NAME or a base model (mpnet: trained on this data first, "
+                                          "cached); the student keeps the default base")
+    parser.add_argument("--unlabeled", help="CSV (text column) or JSONL (text) for the teacher to label as extra data")
+    parser.add_argument("--distill-temperature", type=float, help="softmax temperature T (default 2)")
+    parser.add_argument("--distill-alpha", type=float, help="weight of the teacher's KL vs the labels (default 0.5)")
 
 
 def settings_from_args(args: argparse.Namespace, **defaults: Any):
@@ -57,7 +68,8 @@ def settings_from_args(args: argparse.Namespace, **defaults: Any):
     from shared.settings import LoraSettings
 
     given = {k: getattr(args, k, None) for k in ("epochs", "lr", "batch_size", "max_length", "r", "seed",
-                                                 "class_weighting")}
+                                                 "class_weighting", "max_minutes", "max_grad_norm",
+                                                 "distill_temperature", "distill_alpha")}
     values = dict(defaults, **{k: v for k, v in given.items() if v is not None})
     try:
         return LoraSettings(**values)
@@ -69,7 +81,8 @@ def _train_classify(args: argparse.Namespace) -> int:
     from shared.tasks import train_classify_files
 
     path = train_classify_files(args.data, args.name, app=args.app, dev=args.dev, text_col=args.text_col,
-                                label_col=args.label_col, settings=settings_from_args(args), model=args.model)
+                                label_col=args.label_col, settings=settings_from_args(args), model=args.model,
+                                teacher=args.teacher, unlabeled=args.unlabeled)
     print(json.dumps({"adapter": f"{args.app}/{args.name}", "path": str(path)}))
     return 0
 
@@ -105,6 +118,7 @@ def _register_train(commands: Commands) -> None:
         p.add_argument("--label-col", default="label")
     tc.add_argument("--dev", help="dev CSV for early stopping, calibration and metrics")
     add_settings_args(tc)
+    add_teacher_args(tc)
     tc.set_defaults(func=_train_classify)
     ec.add_argument("--png", help="where to write the confusion matrix (default: under $LORASUITE_HOME/reports)")
     ec.set_defaults(func=_eval_classify)

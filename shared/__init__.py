@@ -18,6 +18,9 @@ Modules are named for what they own:
   retrieval   HybridIndex: passages + dense + BM25, reciprocal-rank fusion, atomic save/load
   storage     SQLite (WAL) or PostgreSQL through SQLAlchemy, per-app migrations
   evaluation  accuracy, macro-F1, per-class report, confusion-matrix PNG
+  distill     knowledge distillation: teacher resolution and caching, soft targets, the KD loss
+  modelstore  models installed on demand (``lorasuite models install mpnet``), verified by SHA-256
+  wordshape   word-shape classes from the original text, for tagging on an uncased base
 
 ``import shared`` never imports torch; heavy imports live inside the modules that need them.
 """

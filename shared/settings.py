@@ -35,6 +35,17 @@ class LoraSettings:
     evals_per_epoch: int = 1
     head_init: str = field(default="probe", metadata={
         "help": "probe = fit the head by logistic regression on frozen embeddings first (LP-FT), random = no"})
+    max_grad_norm: float | None = field(default=1.0, metadata={"help": "gradient clipping norm; 0/None = off"})
+    long_run_steps: int = field(default=0, metadata={
+        "help": "runs longer than this many steps scale the peak lr by long_run_steps/steps, down to long_run_lr; 0 = off"})
+    long_run_lr: float | None = field(default=None, metadata={"help": "the lowest peak lr of a long run"})
+    max_minutes: float | None = field(default=None, metadata={
+        "help": "time budget: stop after this many minutes, keeping the best weights; 0/None = off"})
+    distill_temperature: float = field(default=2.0, metadata={"help": "distillation: softmax temperature T"})
+    distill_alpha: float = field(default=0.5, metadata={
+        "help": "distillation: weight of the KL to the teacher (1 - alpha on the hard labels)"})
+    word_shape: bool = field(default=True, metadata={
+        "help": "tag task: feed each word's shape (caps, title, lower, digits, punct, mixed) to the head"})
 
     def __post_init__(self) -> None:
         checks = [
@@ -52,6 +63,12 @@ class LoraSettings:
             (self.evals_per_epoch >= 1, f"evals_per_epoch must be >= 1, got {self.evals_per_epoch}"),
             (bool(self.target_modules), "target_modules must name at least one module"),
             (self.head_init in ("probe", "random"), f"head_init must be 'probe' or 'random', got {self.head_init!r}"),
+            (self.max_grad_norm is None or self.max_grad_norm >= 0, f"max_grad_norm must be >= 0, got {self.max_grad_norm}"),
+            (self.long_run_steps >= 0, f"long_run_steps must be >= 0, got {self.long_run_steps}"),
+            (self.long_run_lr is None or self.long_run_lr > 0, f"long_run_lr must be > 0, got {self.long_run_lr}"),
+            (self.max_minutes is None or self.max_minutes >= 0, f"max_minutes must be >= 0, got {self.max_minutes}"),
+            (self.distill_temperature > 0, f"distill_temperature must be > 0, got {self.distill_temperature}"),
+            (0.0 <= self.distill_alpha <= 1.0, f"distill_alpha must be in [0, 1], got {self.distill_alpha}"),
         ]
         for ok, message in checks:
             if not ok:

@@ -23,8 +23,13 @@ log = logging.getLogger(__name__)
 
 def train_classify_files(data: str | Path, name: str, app: str = "core", dev: str | Path | None = None,
                          text_col: str = "text", label_col: str = "label", settings: LoraSettings | None = None,
-                         model: str = "minilm") -> Path:
-    """Validate the files, train a LoRA classifier, save it as ``app/name``; returns its path."""
+                         model: str = "minilm", teacher: str | None = None,
+                         unlabeled: str | Path | None = None) -> Path:
+    """Validate the files, train a LoRA classifier, save it as ``app/name``; returns its path.
+
+    ``teacher`` (adapter ``app/name`` or a base such as ``mpnet``) distils into the student, also on
+    the texts of ``unlabeled`` (CSV text column or JSONL text); see ``shared.distill``.
+    """
     adapters.check_name("app", app)
     adapters.check_name("adapter", name)
     texts, labels = read_labeled_csv(data, text_col, label_col)
@@ -34,11 +39,25 @@ def train_classify_files(data: str | Path, name: str, app: str = "core", dev: st
     if dev:
         dev_rows = read_labeled_csv(dev, text_col, label_col)
         check_dev_labels(labels, dev_rows[1], dev)
+    extra = teacher_inputs(teacher, unlabeled)
     from shared.classifier import train_classifier
 
     trained = train_classifier(texts, labels, settings, model=model, dev=dev_rows,
-                               data_hash=file_hash(data, dev) if dev else file_hash(data))
+                               data_hash=file_hash(data, dev) if dev else file_hash(data), teacher=teacher,
+                               unlabeled=extra)
     return adapters.save(app, name, trained)
+
+
+def teacher_inputs(teacher: str | None, unlabeled: str | Path | None) -> list[str] | None:
+    """Check the teacher can be had and read ``unlabeled``, before any training."""
+    if unlabeled and not teacher:
+        raise DataError(unlabeled, "unlabeled texts need a teacher to label them", fix="add --teacher REF")
+    if not teacher:
+        return None
+    from shared.distill import check_teacher, read_unlabeled
+
+    check_teacher(teacher)
+    return read_unlabeled(unlabeled) if unlabeled else None
 
 
 def eval_classify_file(data: str | Path, name: str, app: str = "core", text_col: str = "text",

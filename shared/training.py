@@ -1,4 +1,4 @@
-"""The one training loop every task uses: accelerate, AdamW, warmup, early stopping, seed.
+"""The one training loop every task uses: accelerate, AdamW, warmup, clipping, early stopping, seed.
 
 Why our own ~80-line loop rather than transformers' Trainer: our task models are small
 composites (a peft encoder plus a head) whose forward returns the loss, and we want early
@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from shared.errors import LorasuiteError
 from shared.settings import LoraSettings
 
 log = logging.getLogger(__name__)
@@ -72,9 +73,72 @@ def _optimizer(model: nn.Module, settings: LoraSettings, head_prefix: str) -> to
     return torch.optim.AdamW(groups, weight_decay=settings.weight_decay)
 
 
+def peak_lr_scale(settings: LoraSettings, total_steps: int) -> float:
+    """How much a long run lowers its peak lr: ``long_run_steps / steps``, no lower than ``long_run_lr``.
+
+    A lr that suits a few hundred steps is too hot for thousands (CoNLL-2003 NER: lr 1e-3 stalls at
+    3,000 sentences and found no entity on the full 14,041; 3e-4 trains well; bench/results/ner.md).
+    """
+    if not settings.long_run_steps or total_steps <= settings.long_run_steps:
+        return 1.0
+    lowest = (settings.long_run_lr or settings.lr) / settings.lr
+    return min(1.0, max(lowest, settings.long_run_steps / total_steps))
+
+
+class LossGuard:
+    """Fails a run whose loss is NaN/inf, or whose mean loss over a window climbs to 1.5x the best window.
+
+    Windows end at each dev evaluation (or epoch end); windows under ``min_window`` steps are too
+    noisy to judge and only count towards the next one.
+    """
+
+    def __init__(self, desc: str, factor: float = 1.5, min_window: int = 25) -> None:
+        self.desc, self.factor, self.min_window, self.window, self.best = desc, factor, min_window, [], None
+
+    def step(self, loss: float, step: int) -> None:
+        if not math.isfinite(loss):
+            raise LorasuiteError(f"{self.desc}: the training loss became {loss} at step {step}; nothing was saved "
+                                 "(lower --lr, or check the data for empty or huge inputs)")
+        self.window.append(loss)
+
+    def check(self) -> None:
+        """Close a window (at each dev evaluation or epoch end)."""
+        if len(self.window) < self.min_window:
+            return
+        mean, self.window = float(np.mean(self.window)), []
+        if self.best is not None and mean > self.factor * self.best and mean > self.best + 0.05:
+            raise LorasuiteError(f"{self.desc}: the training loss climbed from {self.best:.4f} to {mean:.4f} "
+                                 "(diverging); nothing was saved: lower --lr")
+        self.best = mean if self.best is None else min(self.best, mean)
+
+
+def _check_floor(result: FitResult, floor: float | None, desc: str) -> None:
+    if floor is None or result.best_dev is None or result.best_dev > floor + 1e-6:
+        return
+    raise LorasuiteError(f"{desc}: the dev score never rose above its floor {floor:.4f} (what a model that predicts "
+                         f"nothing or the majority label scores) in {result.steps} steps; nothing was saved "
+                         "(lower --lr, train longer, or check the labels)")
+
+
+def _optimizer_for(model: nn.Module, settings: LoraSettings, head_prefix: str, total: int) -> torch.optim.Optimizer:
+    optimizer = _optimizer(model, settings, head_prefix)
+    scale = peak_lr_scale(settings, total)
+    if scale < 1.0:
+        for group in optimizer.param_groups:
+            group["lr"] *= scale
+        log.info("long run (%d steps): peak lr scaled by %.3f to %.2e", total, scale, optimizer.param_groups[0]["lr"])
+    return optimizer
+
+
 def fit(model: nn.Module, examples: Sequence[Any], collate: Callable[[list[Any]], dict], settings: LoraSettings,
-        evaluate: Callable[[], float] | None = None, desc: str = "train", head_prefix: str = "head.") -> FitResult:
-    """Train ``model`` (whose ``forward(batch)`` returns a loss) and keep the best dev weights."""
+        evaluate: Callable[[], float] | None = None, desc: str = "train", head_prefix: str = "head.",
+        floor: float | None = None) -> FitResult:
+    """Train ``model`` (whose ``forward(batch)`` returns a loss) and keep the best dev weights.
+
+    Gradients are clipped to ``settings.max_grad_norm``; ``settings.max_minutes`` stops early (best
+    weights kept). A NaN or climbing loss, or (with ``floor``) a dev score that never rises above
+    ``floor``, raises LorasuiteError: the caller saves nothing.
+    """
     from accelerate import Accelerator
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
@@ -83,49 +147,87 @@ def fit(model: nn.Module, examples: Sequence[Any], collate: Callable[[list[Any]]
     accelerator = Accelerator()
     loader = torch.utils.data.DataLoader(list(examples), batch_size=settings.batch_size, shuffle=True,
                                          collate_fn=collate, generator=torch.Generator().manual_seed(settings.seed))
-    optimizer = _optimizer(model, settings, head_prefix)
     total = settings.epochs * len(loader)
+    optimizer = _optimizer_for(model, settings, head_prefix, total)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup_ratio * total), total)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
-    eval_every = max(1, math.ceil(len(loader) / settings.evals_per_epoch))
-    result, best_state, stale, start = FitResult(), None, 0, time.perf_counter()
+    run = _Run(model, accelerator, settings, evaluate, desc, math.ceil(len(loader) / settings.evals_per_epoch), floor)
     bar = tqdm(total=total, desc=desc, disable=not accelerator.is_local_main_process, mininterval=5, leave=False)
     for epoch in range(settings.epochs):
         model.train()
         for i, batch in enumerate(loader):
             loss = model(batch)
             accelerator.backward(loss)
+            if settings.max_grad_norm:
+                accelerator.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad()
-            result.steps += 1
             bar.update(1)
             bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.4f}")
-            result.history.append({"step": result.steps, "epoch": epoch + 1, "loss": float(loss.item())})
-            last = i == len(loader) - 1
-            if evaluate is None or not ((i + 1) % eval_every == 0 or last):
-                continue
-            model.eval()
-            score = float(evaluate())
-            model.train()
-            result.history[-1]["dev"] = score
-            log.info("%s epoch %d step %d dev %.4f", desc, epoch + 1, result.steps, score)
-            if result.best_dev is None or score > result.best_dev + 1e-6:
-                result.best_dev, result.best_step, stale = score, result.steps, 0
-                best_state = _snapshot(accelerator.unwrap_model(model))
-            else:
-                stale += 1
-            if settings.early_stopping_patience and stale >= settings.early_stopping_patience:
-                log.info("%s: early stop at step %d (best %.4f at %d)", desc, result.steps, result.best_dev,
-                         result.best_step)
+            if run.after_step(float(loss.item()), epoch, i, last=i == len(loader) - 1):
                 break
         else:
             continue
         break
     bar.close()
-    model = accelerator.unwrap_model(model)
-    if best_state is not None:
-        _restore(model, best_state)
-    model.eval()
-    result.seconds = time.perf_counter() - start
-    return result
+    return run.finish()
+
+
+class _Run:
+    """The bookkeeping of one ``fit``: history, dev evaluations, early stopping, time budget, guards."""
+
+    def __init__(self, model: nn.Module, accelerator: Any, settings: LoraSettings,
+                 evaluate: Callable[[], float] | None, desc: str, eval_every: int, floor: float | None) -> None:
+        self.model, self.accelerator, self.settings, self.evaluate = model, accelerator, settings, evaluate
+        self.desc, self.eval_every, self.floor = desc, max(1, eval_every), floor
+        self.result, self.best_state, self.stale = FitResult(), None, 0
+        self.start, self.guard = time.perf_counter(), LossGuard(desc)
+
+    def _over_budget(self) -> bool:
+        budget = self.settings.max_minutes
+        return bool(budget) and time.perf_counter() - self.start > 60 * budget
+
+    def after_step(self, loss: float, epoch: int, i: int, last: bool) -> bool:
+        """Record step ``i`` of ``epoch``; evaluate when due. True = stop (early stop or time budget)."""
+        self.result.steps += 1
+        self.guard.step(loss, self.result.steps)
+        self.result.history.append({"step": self.result.steps, "epoch": epoch + 1, "loss": loss})
+        over = self._over_budget()
+        if over:
+            log.info("%s: time budget of %s min reached at step %d", self.desc, self.settings.max_minutes,
+                     self.result.steps)
+        if not (last or over or (i + 1) % self.eval_every == 0):
+            return False
+        self.guard.check()
+        if self.evaluate is None:
+            return over
+        return self._evaluate(epoch) or over
+
+    def _evaluate(self, epoch: int) -> bool:
+        self.model.eval()
+        score = float(self.evaluate())
+        self.model.train()
+        result = self.result
+        result.history[-1]["dev"] = score
+        log.info("%s epoch %d step %d dev %.4f", self.desc, epoch + 1, result.steps, score)
+        if result.best_dev is None or score > result.best_dev + 1e-6:
+            result.best_dev, result.best_step, self.stale = score, result.steps, 0
+            self.best_state = _snapshot(self.accelerator.unwrap_model(self.model))
+        elif self.floor is None or result.best_dev > self.floor + 1e-6:  # no early stop while still at the floor
+            self.stale += 1
+        patience = self.settings.early_stopping_patience
+        if patience and self.stale >= patience:
+            log.info("%s: early stop at step %d (best %.4f at %d)", self.desc, result.steps, result.best_dev,
+                     result.best_step)
+            return True
+        return False
+
+    def finish(self) -> FitResult:
+        _check_floor(self.result, self.floor, self.desc)
+        model = self.accelerator.unwrap_model(self.model)
+        if self.best_state is not None:
+            _restore(model, self.best_state)
+        model.eval()
+        self.result.seconds = time.perf_counter() - self.start
+        return self.result

@@ -2,7 +2,7 @@
 
     lorasuite sentiment ingest URL_OR_PATH...          -> {"files","entries","new","duplicates","failed"}
     lorasuite sentiment classify --input F --output F.jsonl [--adapter NAME]
-    lorasuite sentiment train --data CSV --name NAME [--dev CSV]
+    lorasuite sentiment train --data CSV --name NAME [--dev CSV] [--teacher mpnet] [--unlabeled CSV]
     lorasuite sentiment replay PATH... [--watchlist CSV] [--set key=value] --output F.jsonl
     lorasuite sentiment alerts [--json] [--ack ID --who W [--note N]] [--silence TOPIC --until 2d --who W --why Y]
     lorasuite sentiment feeds [list | add NAME URL [--interval S] | remove NAME]
@@ -19,7 +19,7 @@ from typing import Any
 
 def register(group: Any) -> None:
     """Add the verbs of ``lorasuite sentiment`` to its parser."""
-    from apps.cli import add_settings_args
+    from apps.cli import add_settings_args, add_teacher_args
 
     sub = group.add_subparsers(dest="verb", required=True)
     p = sub.add_parser("ingest", help="ingest feed URLs, files or directories once")
@@ -38,6 +38,7 @@ def register(group: Any) -> None:
     p.add_argument("--name", required=True)
     p.add_argument("--dev")
     add_settings_args(p)
+    add_teacher_args(p)
     p.set_defaults(func=_train)
     p = sub.add_parser("replay", help="backtest the alert detector over feed files")
     p.add_argument("sources", nargs="+", metavar="PATH")
@@ -97,7 +98,8 @@ def _train(args: argparse.Namespace) -> int:
     from apps.cli import settings_from_args
     from apps.sentiment.train import train
 
-    path = train(args.data, args.name, dev=args.dev, settings=settings_from_args(args), model=args.model)
+    path = train(args.data, args.name, dev=args.dev, settings=settings_from_args(args), model=args.model,
+                 teacher=args.teacher, unlabeled=args.unlabeled)
     print(json.dumps({"adapter": f"sentiment/{args.name}", "path": str(path)}))
     return 0
 

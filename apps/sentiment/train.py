@@ -29,9 +29,13 @@ def check_labels(path: str | Path, text_col: str = "text", label_col: str = "lab
 
 
 def train(data: str | Path, name: str, dev: str | Path | None = None, settings: LoraSettings | None = None,
-          model: str = "minilm") -> Path:
-    """Validate, train a LoRA classifier and save it as ``sentiment/<name>``; returns its path."""
+          model: str = "minilm", teacher: str | None = None, unlabeled: str | Path | None = None) -> Path:
+    """Validate, train a LoRA classifier and save it as ``sentiment/<name>``; returns its path.
+
+    ``teacher`` (e.g. ``mpnet``) distils into the MiniLM student, also on ``unlabeled`` headlines.
+    """
     from shared.tasks import train_classify_files
 
     check_labels(data)
-    return train_classify_files(data, name, app="sentiment", dev=dev, settings=settings, model=model)
+    return train_classify_files(data, name, app="sentiment", dev=dev, settings=settings, model=model,
+                                teacher=teacher, unlabeled=unlabeled)

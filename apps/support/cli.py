@@ -34,8 +34,9 @@ def _train(args: argparse.Namespace) -> int:
     from apps.cli import settings_from_args
     from apps.support.train import train_intent
 
-    result = train_intent(args.ctx, args.data, args.name, dev=args.dev, settings=settings_from_args(args), model=args.model,
-                          text_col=args.text_col, label_col=args.label_col, calibrate=not args.no_calibrate)
+    result = train_intent(args.ctx, args.data, args.name, dev=args.dev, settings=settings_from_args(args),
+                          model=args.model, text_col=args.text_col, label_col=args.label_col,
+                          calibrate=not args.no_calibrate, teacher=args.teacher, unlabeled=args.unlabeled)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -114,7 +115,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def register(support) -> None:
     """Add the verbs of ``lorasuite support`` to its parser."""
-    from apps.cli import add_settings_args
+    from apps.cli import add_settings_args, add_teacher_args
 
     verbs = support.add_subparsers(dest="verb", required=True, metavar="VERB")
 
@@ -130,6 +131,7 @@ def register(support) -> None:
     tr.add_argument("--dev", help="dev CSV: early stopping, confidence calibration, then threshold calibration")
     tr.add_argument("--no-calibrate", action="store_true", help="skip the threshold calibration after training")
     add_settings_args(tr)
+    add_teacher_args(tr)
 
     cal = verbs.add_parser("calibrate", help="fit the answer/hand-over thresholds for an intent adapter")
     cal.add_argument("--adapter", help="intent adapter: APP/NAME[@VERSION], NAME or a folder (default: [support] intent_adapter)")

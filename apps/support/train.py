@@ -25,13 +25,16 @@ __all__ = ["train_intent", "calibrate_adapter", "train_generator"]
 
 def train_intent(ctx, data: str | Path, name: str, dev: str | Path | None = None,
                  settings: LoraSettings | None = None, model: str = "minilm", text_col: str = "text",
-                 label_col: str = "category", calibrate: bool = True, **extra: Any) -> dict[str, Any]:
+                 label_col: str = "category", calibrate: bool = True, teacher: str | None = None,
+                 unlabeled: str | Path | None = None) -> dict[str, Any]:
     """Train ``support/<name>`` on a text,category CSV; returns its path and, with dev, its thresholds.
-    ``extra`` goes to ``shared.tasks.train_classify_files`` (e.g. a teacher)."""
+
+    ``teacher`` (e.g. ``mpnet``) distils into the MiniLM student, also on ``unlabeled`` questions.
+    """
     from shared.tasks import train_classify_files
 
     path = train_classify_files(data, name, app="support", dev=dev, text_col=text_col, label_col=label_col,
-                                settings=settings, model=model, **extra)
+                                settings=settings, model=model, teacher=teacher, unlabeled=unlabeled)
     result: dict[str, Any] = {"adapter": f"support/{name}", "path": str(path)}
     if dev and calibrate:
         result.update(calibrate_adapter(ctx, f"support/{name}", dev, text_col=text_col, label_col=label_col))

@@ -27,7 +27,7 @@ def trained_home(tiny_bert, tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("LORASUITE_HOME", str(home))
     code = main(["train", "ner", "--data", str(data), "--dev", str(data), "--name", "tiny", "--model", tiny_bert,
-                 "--epochs", "2", "--lr", "0.02", "--batch-size", "6", "--max-length", "16"])
+                 "--epochs", "15", "--lr", "0.02", "--batch-size", "6", "--max-length", "16"])
     mp.undo()
     assert code == 0
     return home

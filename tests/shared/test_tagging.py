@@ -106,7 +106,8 @@ def test_training_records_the_tag_set_and_dev_metrics(trained):
     assert trained.meta["task"] == "tag" and trained.meta["labels"] == LABELS
     assert 0.0 <= trained.meta["metrics"]["dev_f1"] <= 1.0
     assert trained.meta["trainable_params"] < trained.meta["total_params"]
-    assert set(trained.head_state) == {"linear.weight", "linear.bias"}
+    assert set(trained.head_state) == {"linear.weight", "linear.bias", "shape.weight"}  # word shapes on by default
+    assert trained.meta["word_shape"] is True and trained.meta["shapes"][1] == "upper"
 
 
 def test_tag_predictions_survive_save_and_load_through_the_backbone(trained, tiny_bert):
