@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from apps.cli import main
+from shared import adapters
 from shared.conll import Sentence
 from shared.distill import kd_loss
 from shared.home import state_dir
@@ -61,7 +62,7 @@ def test_student_meta_records_the_teacher_and_the_teacher_is_cached(tmp_path, ti
     assert meta["settings"]["distill_temperature"] == 3.0 and meta["base_model"] == tiny_bert
     assert len(list(state_dir("teachers").glob("*/classify/teacher/meta.json"))) == 1
     assert main([*args, "--name", "s2"]) == 0  # same data and settings: the cached teacher is reused
-    meta2 = json.loads((state_dir("adapters") / "core" / "s2" / "meta.json").read_text())
+    meta2 = adapters.read_meta(adapters.find("core", "s2"))
     assert meta2["distillation"]["teacher"]["trained_now"] is False
     assert meta2["distillation"]["teacher"]["path"] == teacher["path"]
 
@@ -74,7 +75,7 @@ def test_unlabeled_texts_are_labelled_by_an_adapter_teacher(tmp_path, tiny_bert,
     assert main([*base, "--name", "teach"]) == 0
     assert main([*base, "--name", "plain"]) == 0
     assert main([*base, "--name", "student", "--teacher", "core/teach", "--unlabeled", str(extra)]) == 0
-    metas = {n: json.loads((state_dir("adapters") / "core" / n / "meta.json").read_text()) for n in ("plain", "student")}
+    metas = {n: adapters.read_meta(adapters.find("core", n)) for n in ("plain", "student")}
     info = metas["student"]["distillation"]
     assert info["unlabeled_rows"] == 8 and info["teacher"]["ref"] == "core/teach"
     assert info["teacher"]["base_model"] == tiny_bert and info["teacher"]["trained_now"] is False
