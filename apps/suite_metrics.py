@@ -74,3 +74,25 @@ class _Apps:
             spec = self.ctx.spec(name)
             if spec is not None and spec.metrics is not None:
                 yield from spec.metrics(self.ctx)
+
+
+def table_counts(ctx: Any, prefix: str, queries: dict[str, tuple[str, str]], every: float = 30.0):
+    """Gauges ``<prefix>_<name>`` from ``SELECT count(*) ...`` queries, run at most every ``every``
+    seconds per context (a scrape never pays for table scans); a missing table is left out.
+
+    ``queries``: name -> (help text, SQL)."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    cache = ctx.service(f"metrics.{prefix}", lambda: {"at": -1e9, "values": {}})
+    if time.monotonic() - cache["at"] > every:
+        values = {}
+        for name, (_, sql) in queries.items():
+            try:
+                values[name] = ctx.db.scalar(sql)
+            except Exception:  # noqa: BLE001 - the app's tables are not created yet
+                continue
+        cache.update(at=time.monotonic(), values=values)
+    for name, value in cache["values"].items():
+        family = GaugeMetricFamily(f"{prefix}_{name}", queries[name][0])
+        family.add_metric([], float(value or 0))
+        yield family

@@ -74,42 +74,10 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def chat_load(port: int, sessions: int, seconds: float) -> dict:
+def run_sessions(sessions: int, seconds: float, ask) -> dict:
+    """``sessions`` threads each calling ``ask(session, turn)`` until ``seconds`` pass (bounded in
+    time); latencies and errors are collected."""
     latencies, errors, lock = [], [], threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def session(n: int) -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            conversation, turn = None, n
-            while time.perf_counter() < deadline:  # bounded by time
-                text = QUESTIONS[turn % len(QUESTIONS)]
-                start = time.perf_counter()
-                try:
-                    response = client.post("/api/support/ask", json={"text": text, "conversation_id": conversation})
-                    response.raise_for_status()
-                    body = response.json()
-                    conversation = None if body.get("escalate") else body["conversation_id"]
-                    with lock:
-                        latencies.append(time.perf_counter() - start)
-                except Exception as err:  # noqa: BLE001 - counted and reported
-                    with lock:
-                        errors.append(repr(err))
-                turn += 1
-
-    threads = [threading.Thread(target=session, args=(n,)) for n in range(sessions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return _summary(latencies, errors, sessions, seconds)
-
-
-def gradio_load(port: int, sessions: int, seconds: float) -> dict:
-    """The chat page's own queue: each session a gradio_client (its own session and state)."""
-    from gradio_client import Client
-
-    latencies, errors, lock = [], [], threading.Lock()
-    clients = [Client(f"http://127.0.0.1:{port}/support/", verbose=False) for _ in range(sessions)]
     deadline = time.perf_counter() + seconds
 
     def session(n: int) -> None:
@@ -117,7 +85,7 @@ def gradio_load(port: int, sessions: int, seconds: float) -> dict:
         while time.perf_counter() < deadline:
             start = time.perf_counter()
             try:
-                clients[n].predict(QUESTIONS[turn % len(QUESTIONS)], api_name="/respond")
+                ask(n, turn)
                 with lock:
                     latencies.append(time.perf_counter() - start)
             except Exception as err:  # noqa: BLE001 - counted and reported
@@ -131,6 +99,34 @@ def gradio_load(port: int, sessions: int, seconds: float) -> dict:
     for thread in threads:
         thread.join()
     return _summary(latencies, errors, sessions, seconds)
+
+
+def chat_load(port: int, sessions: int, seconds: float) -> dict:
+    """``POST /api/support/ask``, one conversation per session (a new one after each hand-over)."""
+    clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) for _ in range(sessions)]
+    conversations: list[str | None] = [None] * sessions
+
+    def ask(n: int, turn: int) -> None:
+        response = clients[n].post("/api/support/ask", json={"text": QUESTIONS[turn % len(QUESTIONS)],
+                                                             "conversation_id": conversations[n]})
+        response.raise_for_status()
+        body = response.json()
+        conversations[n] = None if body.get("escalate") else body["conversation_id"]
+
+    try:
+        return run_sessions(sessions, seconds, ask)
+    finally:
+        for client in clients:
+            client.close()
+
+
+def gradio_load(port: int, sessions: int, seconds: float) -> dict:
+    """The chat page's own queue: each session a gradio_client (its own session and state)."""
+    from gradio_client import Client
+
+    clients = [Client(f"http://127.0.0.1:{port}/support/", verbose=False) for _ in range(sessions)]
+    return run_sessions(sessions, seconds,
+                        lambda n, turn: clients[n].predict(QUESTIONS[turn % len(QUESTIONS)], api_name="/respond"))
 
 
 def _summary(latencies: list[float], errors: list[str], sessions: int, seconds: float) -> dict:

@@ -7,7 +7,6 @@ Entry point: ``sentiment = "apps.sentiment.app:spec"`` in pyproject.toml.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from apps.spec import AppSpec
@@ -62,21 +61,12 @@ def register_cli(parser) -> None:
 
 
 def metrics(ctx):
-    """Stored items and raised alerts, counted at most every 30 s."""
-    from prometheus_client.core import GaugeMetricFamily
+    """Stored items and raised alerts (counted at most every 30 s)."""
+    from apps.suite_metrics import table_counts
 
-    cache = ctx.service("sentiment.metrics", lambda: {"at": -1e9, "values": {}})
-    if time.monotonic() - cache["at"] > 30:
-        try:
-            cache["values"] = {"items": ctx.db.scalar("SELECT count(*) FROM sentiment_items"),
-                               "alerts": ctx.db.scalar("SELECT count(*) FROM sentiment_alerts")}
-        except Exception:  # noqa: BLE001 - tables not created yet
-            cache["values"] = {}
-        cache["at"] = time.monotonic()
-    for key, value in cache["values"].items():
-        family = GaugeMetricFamily(f"lorasuite_sentiment_{key}", f"Sentiment {key} stored")
-        family.add_metric([], float(value or 0))
-        yield family
+    return table_counts(ctx, "lorasuite_sentiment", {
+        "items": ("Feed items stored", "SELECT count(*) FROM sentiment_items"),
+        "alerts": ("Alerts raised", "SELECT count(*) FROM sentiment_alerts")})
 
 
 def _spec() -> AppSpec:

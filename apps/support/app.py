@@ -8,7 +8,6 @@ share it. Entry point: ``support = "apps.support.app:spec"`` in pyproject.toml.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from apps.spec import AppSpec
@@ -82,22 +81,12 @@ def routes(app, ctx) -> None:
 
 
 def metrics(ctx):
-    """Stored messages and open tickets, counted at most every 30 s (scrapes stay cheap)."""
-    from prometheus_client.core import GaugeMetricFamily
+    """Stored messages and open tickets (counted at most every 30 s)."""
+    from apps.suite_metrics import table_counts
 
-    cache = ctx.service("support.metrics", lambda: {"at": -1e9, "values": {}})
-    if time.monotonic() - cache["at"] > 30:
-        try:
-            cache["values"] = {
-                "messages": ctx.db.scalar("SELECT count(*) FROM support_messages"),
-                "open_tickets": ctx.db.scalar("SELECT count(*) FROM support_tickets WHERE status = 'open'")}
-        except Exception:  # noqa: BLE001 - tables not created yet
-            cache["values"] = {}
-        cache["at"] = time.monotonic()
-    for key, value in cache["values"].items():
-        family = GaugeMetricFamily(f"lorasuite_support_{key}", f"Support {key.replace('_', ' ')}")
-        family.add_metric([], float(value or 0))
-        yield family
+    return table_counts(ctx, "lorasuite_support", {
+        "messages": ("Support messages stored", "SELECT count(*) FROM support_messages"),
+        "open_tickets": ("Open support tickets", "SELECT count(*) FROM support_tickets WHERE status = 'open'")})
 
 
 def _spec() -> AppSpec:
