@@ -85,6 +85,9 @@ def save(app: str, name: str, trained: TrainedAdapter, root: Path | None = None)
             from shared.evaluation import curve_png
 
             curve_png(trained.history, tmp / "training_curve.png", title=f"{app}/{name}")
+        from shared.export import standardize
+
+        standardize(tmp, meta)  # public base id in adapter_config.json, head_config.json, README.md card
     log.info("saved adapter %s/%s to %s", app, name, dest)
     return dest
 
