@@ -153,11 +153,15 @@ def classify_file(input_path: str | Path, output_path: str | Path, adapter: str 
     """Classify a CSV (``text`` column) or JSONL (``text`` key) file; one JSON line per input, in order."""
     from shared.atomic import write_jsonl
     from shared.datasets import read_texts
+    from shared.progress import bar
 
     texts = read_texts(input_path)
     model = SentimentModel.load(adapter or configured_adapter())
     rows = []
-    for start in range(0, len(texts), 1024):
-        chunk = texts[start : start + 1024]
-        rows.extend({"text": t, "label": s.label, "score": s.score} for t, s in zip(chunk, model.predict(chunk), strict=True))
+    with bar(total=len(texts), desc="classifying", unit="text") as progress:
+        for start in range(0, len(texts), 1024):
+            chunk = texts[start : start + 1024]
+            rows.extend({"text": t, "label": s.label, "score": s.score}
+                        for t, s in zip(chunk, model.predict(chunk), strict=True))
+            progress.update(len(chunk))
     return write_jsonl(output_path, rows)
