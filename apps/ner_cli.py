@@ -73,9 +73,11 @@ def _tagger(app: str, name: str) -> tuple[Any, str, dict]:
 
 def predict_sentences(backbone, key: str, token_lists: list[list[str]]) -> list[list[str]]:
     """Decoded BIO tags for pre-split sentences."""
+    from shared.progress import progress
     from shared.tagging import decode_tags
 
-    labels, probs = backbone.tag_probs(token_lists, key)
+    with progress("tagging"):
+        labels, probs = backbone.tag_probs(token_lists, key)
     return [decode_tags(p, labels)[0] for p in probs]
 
 
@@ -101,8 +103,11 @@ def tag_file(source: str | Path, output: str | Path, name: str = DEFAULT_ADAPTER
     source = Path(source)
     if source.suffix.lower() == ".csv" or is_jsonl(source):
         texts = read_texts(source, "text")
+        from shared.progress import progress
+
         backbone, key, _ = _tagger(app, name)
-        entities = backbone.tag(texts, key)
+        with progress("tagging"):
+            entities = backbone.tag(texts, key)
         return write_jsonl(output, ({"text": t, "entities": e} for t, e in zip(texts, entities, strict=True)))
     sentences = read_conll(source, tagged=False)
     if not sentences:

@@ -1,6 +1,7 @@
 """Recommender benchmark on MovieLens ml-latest-small: baselines vs the LoRA hybrid, cold items, latency.
 
     .venv/bin/python bench/recommender.py [--pairs 4000] [--epochs 1] [--max-length 48] [--lr 5e-4] [--skip-demo]
+    .venv/bin/python bench/recommender.py --trainer loop --name recommender_loop   # the previous trainer
 
 Protocol (apps/recommender/evaluation.py): time-ordered leave-last-out. Each user's last
 positive rating (>= 4 stars) is the test item, the history before it is the input (later events
@@ -16,7 +17,10 @@ on the validation-split histories (models in bench/recommender_models.py).
 
 CPU budget: the MovieLens LoRA bi-encoder trains on a random subsample of ``--pairs`` next-item
 pairs for ``--epochs`` epoch(s) at ``--max-length`` tokens, so that it takes minutes on 2 shared
-cores. Writes bench/results/recommender.md and .json. Reads ../shared/data only.
+cores. ``--trainer st`` (default) trains the bi-encoder with shared.biencoder
+(sentence-transformers' SentenceTransformerTrainer + MultipleNegativesRankingLoss); ``--trainer
+loop`` with the previous hand-written loop (bench/biencoder_loop.py), for comparison. Writes
+bench/results/NAME.md and .json (NAME: recommender). Reads ../shared/data only.
 """
 
 from __future__ import annotations
@@ -82,21 +86,31 @@ def lora_pairs(items, texts, fit, val, cold: set[int], n_pairs: int):
     return rng.sample(pairs, min(n_pairs, len(pairs))), rng.sample(dev, min(200, len(dev))), len(pairs)
 
 
+def trainer(kind: str):
+    """The bi-encoder training function: sentence-transformers (``st``) or the previous loop (``loop``)."""
+    if kind == "loop":
+        from biencoder_loop import train_biencoder  # bench/ sibling module
+
+        return train_biencoder
+    from shared.biencoder import train_biencoder
+
+    return train_biencoder
+
+
 def train_lora(pairs, dev, args, clock):
     from shared import adapters
-    from shared.biencoder import train_biencoder
     from shared.settings import LoraSettings
 
     started = time.perf_counter()
     settings = LoraSettings(lr=args.lr, epochs=args.epochs, batch_size=32, max_length=args.max_length,
                             evals_per_epoch=1)
-    trained = train_biencoder(pairs, settings, dev=dev)
+    trained = trainer(args.trainer)(pairs, settings, dev=dev)
     adapters.save(APP, ADAPTER, trained)
     clock("lora_train", started)
     return trained.meta
 
 
-def demo_books(clock: Clock) -> dict:
+def demo_books(clock: Clock, kind: str = "st") -> dict:
     """The same protocol on the shipped demo books (descriptions written for the project), with an
     adapter trained like the shipped one but on the earlier-history split only."""
     from apps.recommender.catalog import embed_text, read_interactions, read_items
@@ -105,7 +119,6 @@ def demo_books(clock: Clock) -> dict:
     from apps.recommender.train import PAIR_SETTINGS, split_pairs
     from shared import adapters
     from shared.backbone import get_backbone
-    from shared.biencoder import train_biencoder
     from shared.home import data_dir
     from shared.settings import LoraSettings
 
@@ -123,7 +136,7 @@ def demo_books(clock: Clock) -> dict:
             by_user[user] = [(history_query([items[j].title for j in liked[:t]]), texts[liked[t]])
                              for t in range(1, len(liked))]
     pairs, dev = split_pairs(by_user)
-    trained = train_biencoder(pairs, LoraSettings(**PAIR_SETTINGS), dev=dev)
+    trained = trainer(kind)(pairs, LoraSettings(**PAIR_SETTINGS), dev=dev)
     adapters.save(APP, "bench-demo", trained)
     backbone = get_backbone()
     key = backbone.load(APP, "bench-demo")
@@ -153,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--max-items", type=int, help="quick pipeline check on the first N movies (not for results)")
     parser.add_argument("--skip-demo", action="store_true", help="skip the demo-books section")
+    parser.add_argument("--trainer", choices=["st", "loop"], default="st",
+                        help="bi-encoder trainer: st = sentence-transformers (shared.biencoder), loop = the previous one")
+    parser.add_argument("--name", default="recommender", help="results file stem under --out")
     args = parser.parse_args(argv)
     if not (args.data / "ratings.csv").exists():
         print(f"MovieLens not found at {args.data}", file=sys.stderr)
@@ -204,18 +220,22 @@ def main(argv: list[str] | None = None) -> int:
     lat = latency(test_models, chosen, lambda h: backbone.encode(
         [history_query([items[j].title for j in h.liked()])], adapter=key)[0])
     clock("latency", started)
-    demo = None if args.skip_demo else demo_books(clock)
+    demo = None if args.skip_demo else demo_books(clock, args.trainer)
     report = {"command": " ".join([".venv/bin/python bench/recommender.py", *(argv if argv is not None else sys.argv[1:])]),
               "data": {"items": len(items), "users": len(hists), "ratings": n_ratings, "test_users": len(test),
                        "val_users": len(val), "cold_items": len(cold), "cold_users": len(cold_targets)},
               "lora": {"pairs_used": len(pairs), "pairs_available": available, "dev_pairs": len(dev),
-                       "epochs": args.epochs, "max_length": args.max_length, "lr": args.lr,
+                       "epochs": args.epochs, "max_length": args.max_length, "lr": args.lr, "trainer": args.trainer,
                        "metrics": meta.get("metrics"), "train_seconds": meta.get("train_seconds")},
               "chosen": chosen, "test": rows, "cold": cold_result, "latency": lat, "demo_books": demo,
               "seconds": clock.phases,
               "total_seconds": round(time.perf_counter() - clock.start, 1)}
-    write(report, args.out)
+    write(report, args.out, args.name)
     return 0
+
+
+_TRAINERS = {"st": "sentence-transformers SentenceTransformerTrainer + MultipleNegativesRankingLoss (shared.biencoder)",
+             "loop": "the previous hand-written loop (bench/biencoder_loop.py)"}
 
 
 def _fmt(row: dict) -> str:
@@ -228,10 +248,10 @@ def _cell(row: dict, part: str) -> str:
     return f"{row[part]['recall@10']:.4f} | {row[part]['ndcg@10']:.4f} ± {1.96 * row[part]['ndcg_se']:.4f}"
 
 
-def write(report: dict, out: Path) -> None:
-    """bench/results/recommender.md (+ .json)."""
+def write(report: dict, out: Path, name: str = "recommender") -> None:
+    """bench/results/NAME.md (+ .json)."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "recommender.json").write_text(json.dumps(report, indent=2, default=str))
+    (out / f"{name}.json").write_text(json.dumps(report, indent=2, default=str))
     d, lora, lat = report["data"], report["lora"], report["latency"]
     lines = [
         "# Recommender benchmark (MovieLens ml-latest-small)", "",
@@ -251,6 +271,7 @@ def write(report: dict, out: Path) -> None:
         *[f"| {name} | {_cell(r, 'cold only')} | {_cell(r, 'full catalogue')} |" for name, r in report["cold"].items()],
         "",
         "## LoRA bi-encoder", "",
+        f"Trainer: {_TRAINERS[lora.get('trainer', 'loop')]}. "
         f"{lora['pairs_used']} of {lora['pairs_available']} next-item pairs (random subsample), {lora['epochs']} "
         f"epoch(s), max_length {lora['max_length']}, lr {lora['lr']}; {lora['train_seconds']}s. Dev Recall@10 "
         f"(among {lora['dev_pairs']} dev positives): {lora['metrics']}.", "",
@@ -272,7 +293,7 @@ def write(report: dict, out: Path) -> None:
             "| model | Recall@10 | NDCG@10 (± 95% CI) |", "|---|---|---|",
             *[f"| {name} | {_fmt(row)} |" for name, row in demo["test"].items()], "",
             f"Chosen on validation: `{json.dumps(demo['chosen'])}`", ""]
-    (out / "recommender.md").write_text("\n".join(lines))
+    (out / f"{name}.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
 

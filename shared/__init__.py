@@ -8,9 +8,12 @@ Modules are named for what they own:
   datasets    read and validate training files (CSV/JSONL), content hashes
   training    the one training loop (accelerate + tqdm, warmup, early stopping, seed)
   classifier  task 1: single-label text classification (encoder + LoRA + head)
-  biencoder   task 2: contrastive bi-encoder with in-batch negatives
+  biencoder   task 2: contrastive bi-encoder (sentence-transformers trainer, MNRL, LoRA)
   causal      task 3: causal-LM supervised fine-tuning (SmolLM2 via GGUF works)
   adapters    the adapter registry on disk (PEFT files + head + meta.json, atomic)
+  export      adapters as standard artefacts: public base id, head files, model card; Hub push
+  modelcard   the README.md model card of an adapter (huggingface_hub ModelCard), usage: its snippets
+  progress    tqdm progress bars tied to the log level
   backbone    ONE base model in memory serving many named adapters, thread-safe
   index       faiss embedding index with stable ids (flat / HNSW / IVF)
   passages    Passage / Document records and cutting text into passages

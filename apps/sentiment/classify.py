@@ -133,18 +133,18 @@ def is_org(entity: dict) -> bool:
 
 def classify_file(input_path: str | Path, output_path: str | Path, adapter: str = DEFAULT_ADAPTER) -> int:
     """Classify a CSV (``text`` column) or JSONL (``text`` key) file; one JSON line per input, in order."""
-    from tqdm.auto import tqdm
 
     from shared.atomic import write_jsonl
     from shared.datasets import read_texts
+    from shared.progress import bar
 
     texts = read_texts(input_path)
     model = SentimentModel.load(adapter)
     rows = []
-    with tqdm(total=len(texts), desc="classify", unit="text", disable=None) as bar:
+    with bar(total=len(texts), desc="classifying", unit="text") as progress:
         for start in range(0, len(texts), 1024):
             chunk = texts[start : start + 1024]
             rows.extend({"text": t, "label": s.label, "score": s.score}
                         for t, s in zip(chunk, model.predict(chunk), strict=True))
-            bar.update(len(chunk))
+            progress.update(len(chunk))
     return write_jsonl(output_path, rows)

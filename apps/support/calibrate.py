@@ -84,8 +84,12 @@ def measure(bot, texts: list[str]) -> Features:
     index, why_index = bot.index()
     if key is None or index is None:
         raise LorasuiteError(f"cannot calibrate: {why or why_index}")
-    preds = bot.backbone.classify(texts, key)
-    sims = index.similarity(bot.backbone.encode(texts))
+    from shared.progress import progress
+
+    with progress(f"intents of {len(texts)} questions"):
+        preds = bot.backbone.classify(texts, key)
+    with progress(f"passages for {len(texts)} questions"):
+        sims = index.similarity(bot.backbone.encode(texts))
     return Features(np.array([p.score for p in preds]), np.array([p.margin for p in preds]), np.asarray(sims),
                     [p.label for p in preds])
 
@@ -108,8 +112,10 @@ def fit_answer(feats: Features, gold: list[str], target: float = PRECISION_TARGE
 
 def fit_handover(inscope: Features, oos: Features, max_fpr: float = MAX_INSCOPE_HANDOVER) -> tuple[float, float, float, dict]:
     """(min_similarity, unsure_similarity, handover_margin) maximising OOS recall minus in-scope hand-over rate."""
+    from shared.progress import bar
+
     best = (0.0, 0.0, 0.0, {"j": -1.0})
-    for low in np.arange(0.0, 0.61, 0.01):
+    for low in bar(np.arange(0.0, 0.61, 0.01), desc="fitting hand-over thresholds", unit="step"):
         floor_in, floor_out = inscope.similarity < low, oos.similarity < low
         for high in np.arange(low, 0.71, 0.01):
             near_in, near_out = inscope.similarity < high, oos.similarity < high

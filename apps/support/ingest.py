@@ -100,9 +100,11 @@ def _prune(index: HybridIndex, paths: list[str | Path], present: set[str]) -> in
 
 def _embed(texts: list[str]):
     from shared.backbone import get_backbone
+    from shared.progress import progress
 
     log.info("embedding %d passages", len(texts))
-    return get_backbone().encode(texts)
+    with progress("embedding passages"):
+        return get_backbone().encode(texts)
 
 
 def ensure_ingested(paths: list[str | Path]) -> IngestReport:

@@ -24,9 +24,7 @@ def test_biencoder_trains_saves_and_serves(tiny_bert):
     backbone = Backbone(tiny_bert)
     key = backbone.load("recommender", "tiny")
     texts = ["lost card", "freeze your card in the app", "top up by bank transfer"]
-    from shared.inference import run_batched
-
-    direct = run_batched(texts, trained.tokenizer, trained.task.embed, 8, 16)
+    direct = trained.task.encode(texts, normalize_embeddings=True)  # the trained SentenceTransformer
     assert np.allclose(backbone.encode(texts, adapter=key, max_length=16), direct, atol=1e-5)  # save/load identity
     assert not np.allclose(backbone.encode(texts, adapter=key), backbone.encode(texts), atol=1e-4)
     assert (path / "adapter_model.safetensors").exists() and not (path / "head.safetensors").exists()

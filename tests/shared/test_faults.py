@@ -17,7 +17,7 @@ def test_sigkill_during_training_leaves_no_adapter_and_restart_is_clean(tmp_path
     data.write_text("text,label\n" + ROWS)
     cmd = [sys.executable, "-m", "apps", "train", "classify", "--data", str(data), "--name", "killed",
            "--model", tiny_bert, "--epochs", "200", "--batch-size", "4", "--max-length", "16"]
-    env = dict(os.environ, LORASUITE_HOME=str(lorasuite_home))
+    env = dict(os.environ, LORASUITE_HOME=str(lorasuite_home), LORASUITE_PROGRESS="1")  # bars on in a pipe
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     for line in proc.stderr:  # wait until it is really training (the loop logs its progress bar)
