@@ -14,7 +14,6 @@ it to a Hugging Face model repo (created if needed; the token comes from ``HF_TO
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 from pathlib import Path
 
@@ -32,17 +31,11 @@ def parse_spec(spec: str) -> tuple[str, int | None]:
 
 
 def locate(app: str, spec: str) -> Path:
-    """The directory of ``APP NAME[@VERSION]`` in the registry."""
-    from shared import adapters
+    """The directory of ``APP NAME[@VERSION]`` in the registry (no version: the champion)."""
+    from shared import registry
 
     name, version = parse_spec(spec)
-    if version is None:
-        return adapters.find(app, name)
-    if "version" in inspect.signature(adapters.find).parameters:
-        return adapters.find(app, name, version=version)
-    if version != 1:
-        raise LorasuiteError(f"{app}/{name}@{version}: this registry keeps one version per adapter; use @1 or no version")
-    return adapters.find(app, name)
+    return registry.resolve(registry.Ref(app, registry.check_name("adapter", name), version)).path
 
 
 def _export(args: argparse.Namespace) -> int:

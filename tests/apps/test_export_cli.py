@@ -7,22 +7,12 @@ import json
 import pytest
 
 import apps.cli
-from apps.export_cli import parse_spec, register_adapter_verbs
+from apps.export_cli import parse_spec
 
 
 @pytest.fixture
-def cli(monkeypatch):
-    """apps.cli.main with ``export`` and ``push`` added to ``lorasuite adapters`` (as cli.py will wire it)."""
-    build = apps.cli.build_parser
-
-    def with_verbs():
-        parser = build()
-        adapters = parser._subparsers._group_actions[0].choices["adapters"]
-        if "export" not in adapters._subparsers._group_actions[0].choices:
-            register_adapter_verbs(adapters._subparsers._group_actions[0])
-        return parser
-
-    monkeypatch.setattr(apps.cli, "build_parser", with_verbs)
+def cli():
+    """apps.cli.main (``export`` and ``push`` are verbs of ``lorasuite adapters``)."""
     return apps.cli.main
 
 
@@ -36,7 +26,7 @@ def test_export_writes_a_standard_folder(cli, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["adapters", "export", "sentiment", "finance@2", "OUT"], "one version"),
+    (["adapters", "export", "sentiment", "finance@2", "OUT"], "has no version 2"),
     (["adapters", "export", "sentiment", "finance@x", "OUT"], "bad adapter version"),
     (["adapters", "export", "sentiment", "nope", "OUT"], "no adapter sentiment/nope"),
     (["adapters", "push", "sentiment", "finance", "me/finance"], "LORASUITE_ONLINE=1"),
