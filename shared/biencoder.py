@@ -91,6 +91,31 @@ def _keep_best(model, metric: str, patience: int, history: list[dict[str, Any]])
     return KeepBest()
 
 
+def _budget(settings: LoraSettings, examples: int):
+    """A TrainerCallback: the plan before training, an estimate after 10 steps, ``max_minutes``."""
+    from transformers import TrainerCallback
+
+    class Budget(TrainerCallback):
+        start = 0.0
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.start = time.perf_counter()
+            log.info("bi-encoder plan: %d pairs, %d epoch(s), %d steps of %d", examples, settings.epochs,
+                     state.max_steps, settings.batch_size)
+
+        def on_step_end(self, args, state, control, **kwargs):
+            elapsed = time.perf_counter() - self.start
+            if state.global_step == min(10, state.max_steps):
+                log.info("bi-encoder estimate: about %.1f min for %d steps", elapsed / state.global_step
+                         * state.max_steps / 60, state.max_steps)
+            if settings.max_minutes and elapsed > 60 * settings.max_minutes:
+                log.info("bi-encoder: time budget of %s min reached at step %d", settings.max_minutes,
+                         state.global_step)
+                control.should_training_stop = True
+
+    return Budget()
+
+
 def _arguments(settings: LoraSettings, steps_per_epoch: int, has_dev: bool, output_dir: str):
     from sentence_transformers import SentenceTransformerTrainingArguments
     from sentence_transformers.base.sampler import BatchSamplers
@@ -160,7 +185,8 @@ def train_biencoder(pairs: list[tuple[str, str]], settings: LoraSettings | None 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="lorasuite-st-") as out:
         args = _arguments(settings, math.ceil(len(pairs) / settings.batch_size), evaluator is not None, out)
-        trainer = _trainer(model=st, args=args, train_dataset=data, evaluator=evaluator, callbacks=[keep],
+        trainer = _trainer(model=st, args=args, train_dataset=data, evaluator=evaluator,
+                           callbacks=[keep, _budget(settings, len(pairs))],
                            loss=MultipleNegativesRankingLoss(st, scale=1.0 / settings.temperature))
         trainer.train()
     _restore(st, keep.state)

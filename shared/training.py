@@ -154,6 +154,7 @@ def fit(model: nn.Module, examples: Sequence[Any], collate: Callable[[list[Any]]
     scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup_ratio * total), total)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
     run = _Run(model, accelerator, settings, evaluate, desc, math.ceil(len(loader) / settings.evals_per_epoch), floor)
+    run.plan(len(examples), len(loader))
     bar = tqdm(total=total, desc=desc, disable=True if not accelerator.is_local_main_process else progress.disable(),
                mininterval=5, leave=False)
     for epoch in range(settings.epochs):
@@ -186,6 +187,23 @@ class _Run:
         self.desc, self.eval_every, self.floor = desc, max(1, eval_every), floor
         self.result, self.best_state, self.stale = FitResult(), None, 0
         self.start, self.guard = time.perf_counter(), LossGuard(desc)
+        self.total = 0
+
+    def plan(self, examples: int, per_epoch: int) -> None:
+        """Say what will run before it runs (the estimate follows after the first steps)."""
+        s = self.settings
+        self.total = s.epochs * per_epoch
+        budget = f", stops after {s.max_minutes:g} min" if s.max_minutes else ""
+        log.info("%s plan: %d examples, %d epoch(s) x %d batches of %d = %d steps, dev every %d steps%s",
+                 self.desc, examples, s.epochs, per_epoch, s.batch_size, self.total, self.eval_every, budget)
+
+    def _estimate(self) -> None:
+        per_step = (time.perf_counter() - self.start) / self.result.steps
+        minutes = per_step * self.total / 60
+        capped = f" (the {self.settings.max_minutes:g} min budget applies)" if (
+            self.settings.max_minutes and minutes > self.settings.max_minutes) else ""
+        log.info("%s estimate: about %.1f min for %d steps at %.2f s/step%s", self.desc, minutes, self.total,
+                 per_step, capped)
 
     def _over_budget(self) -> bool:
         budget = self.settings.max_minutes
@@ -194,6 +212,8 @@ class _Run:
     def after_step(self, loss: float, epoch: int, i: int, last: bool) -> bool:
         """Record step ``i`` of ``epoch``; evaluate when due. True = stop (early stop or time budget)."""
         self.result.steps += 1
+        if self.result.steps == min(10, self.total) and self.total:
+            self._estimate()
         self.guard.step(loss, self.result.steps)
         self.result.history.append({"step": self.result.steps, "epoch": epoch + 1, "loss": loss})
         over = self._over_budget()

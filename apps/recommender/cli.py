@@ -160,7 +160,9 @@ def register(group) -> None:
     tr.add_argument("--items", required=True)
     tr.add_argument("--interactions", required=True)
     tr.add_argument("--name", required=True, help="adapter name (recommender/NAME)")
-    tr.add_argument("--max-pairs", type=int, help="subsample the training pairs")
+    tr.add_argument("--max-pairs", type=int, default=4000,
+                    help="train on at most this many sampled next-item pairs (default 4000: minutes on a laptop; "
+                         "0 = every pair, the full run)")
     tr.add_argument("--min-rating", type=float, default=3.5, help="ratings at or above count as liked")
     add_settings_args(tr)
     tr.set_defaults(func=_train)

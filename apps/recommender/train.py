@@ -31,7 +31,7 @@ from shared.settings import LoraSettings
 
 log = logging.getLogger(__name__)
 APP = "recommender"
-PAIR_SETTINGS = {"lr": 5e-4, "epochs": 2, "batch_size": 32, "max_length": 64, "evals_per_epoch": 2}
+PAIR_SETTINGS = {"lr": 5e-4, "epochs": 1, "batch_size": 32, "max_length": 64, "evals_per_epoch": 2}
 
 
 def next_item_pairs(items: list[Item], interactions: list[Interaction], min_pref: float = 0.4,
