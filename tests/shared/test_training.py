@@ -79,3 +79,12 @@ def test_long_runs_lower_the_peak_lr_down_to_long_run_lr():
 def test_new_settings_are_validated(field, value):
     with pytest.raises(ValueError, match=field):
         LoraSettings(**{field: value})
+
+
+def test_every_run_says_its_plan_then_an_estimate(caplog):
+    caplog.set_level("INFO", logger="shared.training")
+    fit(Toy(), ROWS, collate, LoraSettings(epochs=3, batch_size=4, lr=0.01, max_minutes=30), desc="toy")
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0].startswith("toy plan: 16 examples, 3 epoch(s) x 4 batches of 4 = 12 steps")
+    assert "stops after 30 min" in lines[0]
+    assert any(line.startswith("toy estimate: about ") and "for 12 steps" in line for line in lines)
