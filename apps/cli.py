@@ -28,7 +28,7 @@ from typing import Any
 from shared.errors import LorasuiteError
 
 log = logging.getLogger("lorasuite")
-CORE_CLIS = ["apps.adapters_cli", "apps.ner_cli", "apps.launcher"]
+CORE_CLIS = ["apps.adapters_cli", "apps.ner_cli", "apps.learning_cli", "apps.launcher"]
 
 
 @dataclass

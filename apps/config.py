@@ -76,6 +76,7 @@ class LearningSettings(Section):
     holdout: float = Field(0.2, gt=0, lt=1)  # share of new labels held back for evaluation
     new_label_weight: float = Field(0.0, ge=0)  # 0: balance new labels against the old data automatically
     threads: int = Field(1, ge=1)  # torch threads of the training child process
+    epochs: int = Field(3, ge=1, le=100)  # passes over (new labels + a replayed sample of the old data)
     drift_threshold: float = Field(0.25, gt=0)
 
 

@@ -25,12 +25,18 @@ class SentimentApp:
         self.ctx: Any = None
 
     def start(self, ctx) -> list[str]:
+        from apps.learning_scheduler import attach
+
         self.ctx = ctx
         service_of(ctx).start()
+        attach(ctx, "sentiment")
         return []
 
     def stop(self) -> None:
         if self.ctx is not None:
+            from apps.learning_scheduler import detach
+
+            detach(self.ctx, "sentiment")
             service = self.ctx.drop("sentiment.service")
             if service is not None:
                 service.stop()
@@ -77,6 +83,15 @@ def metrics(ctx):
         family = GaugeMetricFamily(f"lorasuite_sentiment_{key}", f"Sentiment {key} stored")
         family.add_metric([], float(value or 0))
         yield family
+    from apps.drift import drift_metrics
+
+    yield from drift_metrics(ctx, "sentiment")
+
+
+def learning(ctx):
+    from apps.sentiment.labelling import learner
+
+    return learner(ctx)
 
 
 def _spec() -> AppSpec:
@@ -86,7 +101,8 @@ def _spec() -> AppSpec:
     return AppSpec(name="sentiment", title="Financial news monitor", order=20, login=True,
                    blurb="Feeds scored by sentiment, trends per company, spike alerts.",
                    build_ui=build_ui, register_cli=register_cli, start=app.start, stop=app.stop,
-                   health=app.health, details=app.details, metrics=metrics, settings=SentimentSettings)
+                   health=app.health, details=app.details, metrics=metrics, settings=SentimentSettings,
+                   learning=learning)
 
 
 spec = _spec()

@@ -45,10 +45,17 @@ class SupportApp:
         for notice in notices:
             log.warning("support: %s", notice)
         self.notices = notices
+        from apps.learning_scheduler import attach
+
+        attach(ctx, "support")
         return notices
 
     def stop(self) -> None:
-        self.ctx = None  # the support app runs no background work
+        if self.ctx is not None:
+            from apps.learning_scheduler import detach
+
+            detach(self.ctx, "support")  # the learning jobs are the support app's only background work
+        self.ctx = None
 
     def health(self) -> bool:
         return self.ctx is not None and bot(self.ctx).index()[0] is not None
@@ -98,6 +105,15 @@ def metrics(ctx):
         family = GaugeMetricFamily(f"lorasuite_support_{key}", f"Support {key.replace('_', ' ')}")
         family.add_metric([], float(value or 0))
         yield family
+    from apps.drift import drift_metrics
+
+    yield from drift_metrics(ctx, "support")
+
+
+def learning(ctx):
+    from apps.support.learning import learner
+
+    return learner(ctx)
 
 
 def _spec() -> AppSpec:
@@ -108,7 +124,7 @@ def _spec() -> AppSpec:
                    blurb="Chat with the bank's help centre; hand-over to a person; agent inbox.",
                    build_ui=build_ui, admin_ui=build_admin_ui, register_cli=register_cli, start=app.start, stop=app.stop,
                    health=app.health, details=app.details, routes=routes, metrics=metrics,
-                   settings=SupportSettings)
+                   settings=SupportSettings, learning=learning)
 
 
 spec = _spec()
