@@ -57,7 +57,7 @@ def queue(ctx: Any, limit: int = 25, pool: int = 300) -> list[dict[str, Any]]:
     texts = {item_text(r) for r in rows}
     done = label_store.known(db, APP, TASK, list(texts))
     rows = [r for r in rows if item_text(r) and item_text(r) not in done]
-    model = load_model(ctx.settings(APP).adapter, required=False, backbone=ctx.backbone)
+    model = load_model(ctx.settings(APP).adapter, required=False)  # the backbone of its base model
     if model is None or not rows:
         return []
     labels, probs = model.backbone.classify_probs([item_text(r) for r in rows], model.ref)
