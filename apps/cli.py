@@ -5,7 +5,7 @@
     lorasuite adapters list [APP] | show APP NAME[@V] | history APP NAME | promote APP NAME V | rollback APP NAME
     lorasuite train classify|ner|biencoder --data FILE --name NAME [--app APP] ...
     lorasuite eval classify|ner --name NAME --data FILE
-    lorasuite retrain APP [--name NAME] [--report PATH]
+    lorasuite retrain APP [--name NAME] [--report PATH]   |   lorasuite drift [APP ...]
     lorasuite serve [--host H] [--port P] [--apps a,b]
     lorasuite <app> <verb> ...        (support, sentiment, recommender, and any plugin app)
 

@@ -44,7 +44,10 @@ def reference(ctx: Any, version: registry.Version) -> dict[str, Any] | None:
 
 
 def _profile(ctx: Any, version: registry.Version, texts: list[str]) -> dict[str, Any]:
-    backbone = ctx.backbone
+    from shared.adapters import read_meta
+    from shared.backbone import backbone_for
+
+    backbone = backbone_for(read_meta(version.path).get("base_model"))  # the process-wide one of its base model
     labels, probs = backbone.classify_probs(texts, version.ref)
     return drift.profile(probs, labels, backbone.encode(texts))
 
