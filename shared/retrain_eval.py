@@ -69,8 +69,10 @@ class Evaluator:
         try:
             self.champion_old = json.loads(path.read_text())
         except (OSError, ValueError):
+            from shared.atomic import write_text
+
             self.champion_old = self.predict(self.task, self.old_texts)[0]
-            path.write_text(json.dumps(self.champion_old))
+            write_text(path, json.dumps(self.champion_old))
         self.champion_new = self.predict(self.task, self.new_texts)[0]
         return self.scores(self.champion_old, self.champion_new)
 
