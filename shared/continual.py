@@ -19,6 +19,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import torch
+from torch import nn
+
 from shared.adapters import TrainedAdapter, read_meta
 from shared.settings import LoraSettings
 
@@ -34,6 +37,7 @@ class MixPlan:
     share: float = 0.5  # share of each epoch that is new labels (oversampled when they are few)
     replay_cap: int = 2000  # most old rows replayed per epoch
     min_new_per_epoch: int = 0  # new examples per epoch at least (oversampling small label sets)
+    distill: float = 0.0  # weight of the KL term to the champion's own predictions on replayed old rows
     seed: int = 42
 
     def __post_init__(self) -> None:
@@ -76,7 +80,6 @@ def mixed_examples(new: Sequence[Row], old: Sequence[Row], plan: MixPlan) -> lis
 
 def load_classifier(path: str | Path, trainable: bool = True, model: str | None = None):
     """(task, tokenizer, labels, meta) of a classifier adapter folder, ready to train further."""
-    import torch
     from peft import PeftModel
     from safetensors.torch import load_file
 
@@ -96,27 +99,61 @@ def load_classifier(path: str | Path, trainable: bool = True, model: str | None 
     return task, tokenizer, list(meta["labels"]), meta
 
 
+class Distilled(nn.Module):
+    """Learning without forgetting (Li & Hoiem 2017): cross-entropy on every row plus, on replayed old rows,
+    ``weight`` x the KL divergence from the champion's own softened predictions, so the old domain keeps
+    its answers while the new labels move the model."""
+
+    def __init__(self, task: nn.Module, weight: float, temperature: float = 2.0) -> None:
+        super().__init__()
+        self.task, self.weight, self.temperature = task, weight, temperature
+
+    def forward(self, batch: dict) -> torch.Tensor:
+        logits = self.task.logits(batch)
+        loss = nn.functional.cross_entropy(logits, batch["labels"])
+        mask = batch["teacher_mask"]
+        if self.weight and bool(mask.any()):
+            t = self.temperature
+            kl = nn.functional.kl_div(nn.functional.log_softmax(logits[mask] / t, -1),
+                                      nn.functional.softmax(batch["teacher"][mask] / t, -1), reduction="batchmean")
+            loss = loss + self.weight * t * t * kl
+        return loss
+
+
+def _teacher_logits(task, tokenizer, texts: list[str], max_length: int) -> dict[str, list[float]]:
+    """The champion's logits for each distinct text (before any training step: the task still is the champion)."""
+    from shared.classifier import predict_logits
+
+    unique = sorted(set(texts))
+    logits = predict_logits(task, tokenizer, unique, max_length) if unique else []
+    return {text: [float(x) for x in row] for text, row in zip(unique, logits)}
+
+
 def continue_classifier(path: str | Path, new: Sequence[Row], old: Sequence[Row], plan: MixPlan,
                         settings: LoraSettings, model: str | None = None) -> TrainedAdapter:
     """Train the classifier at ``path`` further on the mix of ``new`` and ``old``; meta inherits the champion's."""
-    import torch
-
     from shared.inference import tokenize
     from shared.training import fit, trainable_parameters
 
     task, tokenizer, labels, meta = load_classifier(path, model=model)
     index = {label: i for i, label in enumerate(labels)}
-    examples = [(text, index[label]) for text, label in mixed_examples(new, old, plan)]
     max_length = int(meta.get("max_length", settings.max_length))
+    mix = mixed_examples(new, old, plan)
+    fresh = {text for text, _ in new}
+    teacher = _teacher_logits(task, tokenizer, [t for t, _ in mix if t not in fresh], max_length) if plan.distill else {}
+    examples = [(text, index[label], teacher.get(text)) for text, label in mix]
 
-    def collate(rows: list[tuple[str, int]]) -> dict:
+    def collate(rows: list[tuple]) -> dict:
         batch = dict(tokenize(tokenizer, [r[0] for r in rows], max_length))
         batch["labels"] = torch.tensor([r[1] for r in rows])
+        batch["teacher"] = torch.tensor([r[2] or [0.0] * len(labels) for r in rows])
+        batch["teacher_mask"] = torch.tensor([r[2] is not None for r in rows])
         return batch
 
     run = LoraSettings.from_dict(dict(settings.to_dict(), epochs=1, max_length=max_length))
     log.info("continuing %s on %d examples (%d new, %d old rows available)", path, len(examples), len(new), len(old))
-    result = fit(task, examples, collate, run, None, desc="retrain")
+    trainer = Distilled(task, plan.distill)
+    result = fit(trainer, examples, collate, run, None, desc="retrain", head_prefix="task.head.")
     trainable, total = trainable_parameters(task)
     out = {k: v for k, v in meta.items() if k not in ("app", "name", "created", "version", "parent", "status")}
     out.update(settings=run.to_dict(), mix=plan.to_dict(), trainable_params=trainable, total_params=total,
@@ -139,7 +176,6 @@ def predict_labels(task, tokenizer, labels: list[str], texts: Sequence[str], max
 def continue_biencoder(path: str | Path, new: Sequence[Row], old: Sequence[Row], plan: MixPlan,
                        settings: LoraSettings, model: str | None = None) -> TrainedAdapter:
     """Train the bi-encoder at ``path`` further on (query, positive) pairs: new ones mixed with replayed old ones."""
-    import torch
     from peft import PeftModel
 
     from shared.biencoder import BiEncoder

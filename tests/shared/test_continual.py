@@ -32,3 +32,25 @@ def test_the_shipped_adapters_locate_their_training_data():
     folder = data_dir("adapters", "support", "intent")
     train, dev = locate(read_meta(folder), folder)
     assert (len(train), len(dev)) == (8002, 2001)
+
+
+def test_distillation_adds_a_kl_term_on_old_rows_only():
+    import torch
+
+    from shared.continual import Distilled
+
+    class Fixed(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.out = torch.nn.Parameter(torch.tensor([[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]))
+
+        def logits(self, batch):
+            return self.out
+
+    batch = {"labels": torch.tensor([0, 1]), "teacher": torch.tensor([[0.0, 0.0, 3.0], [0.0, 0.0, 0.0]]),
+             "teacher_mask": torch.tensor([True, False])}
+    plain = Distilled(Fixed(), 0.0)(batch)
+    distilled = Distilled(Fixed(), 1.0)(batch)
+    assert distilled > plain  # the first row disagrees with its teacher
+    same = dict(batch, teacher=torch.tensor([[2.0, 0.0, 0.0], [9.0, 9.0, 9.0]]))
+    assert float(Distilled(Fixed(), 1.0)(same)) == pytest.approx(float(plain), abs=1e-5)  # agreeing teacher, masked row
