@@ -42,7 +42,8 @@ class Knobs:
     max_regression: float = 0.01
     new_label_weight: float = 0.0
     alpha: float = 0.05
-    epochs: int = 3
+    epochs: int = 2
+    distill: float = 1.0
     lr: float = 5e-4
     batch_size: int = 32
     replay_cap: int = 2000
@@ -114,7 +115,8 @@ def run_classifier(plan: Plan, progress: Any = None) -> dict[str, Any]:
     job, knobs, started = plan.job, plan.job.knobs, time.perf_counter()
     champion_task, tokenizer, labels, meta = load_classifier(plan.champion.path, trainable=False, model=job.model)
     evaluator = Evaluator(plan, champion_task, tokenizer, labels)
-    mix = MixPlan.from_weight(knobs.new_label_weight, epochs=knobs.epochs, replay_cap=knobs.replay_cap, seed=knobs.seed)
+    mix = MixPlan.from_weight(knobs.new_label_weight, epochs=knobs.epochs, replay_cap=knobs.replay_cap,
+                              distill=knobs.distill, seed=knobs.seed)
     new_rows = [(row.text, row.label) for row in plan.train]
     estimate = estimate_seconds(evaluator, mix, len(new_rows), len(plan.old_train), knobs.batch_size)
     _say(progress, f"{plan.summary()}; estimated {estimate / 60:.0f} min")

@@ -15,8 +15,8 @@ def test_new_labels_are_a_fixed_share_of_each_epoch():
     assert len(mix) == 160 and sum(1 for t, _ in mix if t.startswith("n")) == 80
     assert len({t for t, _ in mix[40:80]} & {t for t, _ in mix[120:160]}) < 40  # a fresh old sample each epoch
     assert MixPlan(share=0.25, replay_cap=100).sizes(40, 1000) == (40, 100)  # capped: the new share grows
-    assert MixPlan(min_new_per_epoch=100).sizes(40, 1000) == (100, 100)  # few labels are oversampled
-    assert MixPlan.from_weight(0).share == 0.5 and MixPlan.from_weight(3.0).share == pytest.approx(0.75)
+    assert MixPlan(min_new_per_epoch=100).sizes(40, 1000) == (100, 200)  # few labels are oversampled
+    assert MixPlan.from_weight(0).share == pytest.approx(1 / 3) and MixPlan.from_weight(3.0).share == pytest.approx(0.75)
     with pytest.raises(ValueError, match="share"):
         MixPlan(share=0)
 
