@@ -99,6 +99,8 @@ def plan_classifier(job: Job) -> Plan:
         raise LorasuiteError(f"{champion.path}/meta.json records no dev set (dev_data): the champion cannot be "
                              "compared on old data")
     train, held = split(usable, job.knobs.holdout, job.knobs.seed)
+    frozen = {text_hash(text) for text, _ in old_dev}
+    train = [row for row in train if row.text_hash not in frozen]  # never train on the old dev set's texts
     if not train or not held:
         raise NoNewLabels(f"{job.app}/{job.name}: {len(usable)} label(s) are too few to both train on and hold back "
                           f"{job.knobs.holdout:.0%}; collect more")

@@ -117,5 +117,6 @@ def estimate_seconds(evaluator: Evaluator, mix: Any, n_new: int, n_old: int, bat
     per_batch = max(time.perf_counter() - start, 1e-3)
     new, old = mix.sizes(n_new, n_old)
     steps = mix.epochs * -(-(new + old) // batch_size)
-    scoring = (2 * len(evaluator.old_texts) + 3 * len(evaluator.new_texts) + n_new) / max(len(sample), 1)
+    teacher = mix.epochs * old if getattr(mix, "distill", 0) else 0
+    scoring = (2 * len(evaluator.old_texts) + 3 * len(evaluator.new_texts) + n_new + teacher) / max(len(sample), 1)
     return per_batch * (3 * steps + scoring)

@@ -69,3 +69,9 @@ def test_a_champion_without_a_dev_set_cannot_be_compared(tiny_bert, tmp_path):
     (path / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(LorasuiteError, match="records no dev set"):
         plan_classifier(_job(rows(30, 4)))
+
+
+def test_labels_on_old_dev_texts_are_never_trained_on(champion):
+    dev_text = rows(45, 2)[0][0]
+    plan = plan_classifier(_job(rows(40, 8) + [(dev_text, "positive")]))
+    assert dev_text not in {row.text for row in plan.train}
