@@ -2,6 +2,7 @@
 
     nice -n 10 .venv/bin/python bench/learning.py [--rounds 4] [--batch 100] [--out bench/results/learning]
     nice -n 10 .venv/bin/python bench/learning.py --shuffled-only      (just the shuffled-labels check)
+    nice -n 10 .venv/bin/python bench/learning.py --ablation '{"share": 0.5, "distill": 0}' [...]
 
 The shipped ``sentiment/finance`` adapter (Twitter financial news) meets PhraseBank sentences
 (financial news, a domain it never saw; read from ../shared/data/finance, never copied here).
@@ -13,6 +14,10 @@ split (1,909 headlines, old domain; bench/splits.py). Two arms: the analyst labe
 sentences the current champion is least sure about (smallest margin: the labelling queue) vs
 100 random ones. A third run gives 800 sentences with shuffled labels in a fresh home: the gate
 must refuse them and the champion's predictions must not change. Writes <out>.md and <out>.json.
+``--ablation PLAN...`` instead trains one challenger per mix plan (``shared.continual.MixPlan``
+fields, plus ``lr``) on 800 random PhraseBank sentences (seed 0; the fixed 20% held back) and
+prints PhraseBank dev / Twitter dev / held-back scores: how the replay share and distillation
+were chosen.
 """
 
 from __future__ import annotations
@@ -117,6 +122,39 @@ def run_shuffled(data: dict, n: int, threads: int) -> dict:
             "predictions_unchanged": before == after}
 
 
+def ablation(plans: list[str], data: dict) -> list[dict]:
+    """One challenger per plan from the shipped adapter on the same 640 + 160 PhraseBank labels."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from bench.splits import load_split
+    from shared.continual import MixPlan, continue_classifier, predict_labels
+    from shared.home import data_dir
+    from shared.labels import held_back, text_hash
+    from shared.settings import LoraSettings
+
+    tw_train, _ = load_split("twitter")
+    old = list(zip(tw_train["text"].astype(str).str.strip(), tw_train["label"]))
+    rows = random.Random(0).sample(data["pool"], 800)
+    held = [r for r in rows if held_back(text_hash(r[0]))]
+    train = [r for r in rows if not held_back(text_hash(r[0]))]
+    sets = dict(data["eval"], held_back=([t for t, _ in held], [y for _, y in held]))
+    out = []
+    for text in plans:
+        values = json.loads(text)
+        lr = values.pop("lr", 5e-4)
+        started = time.perf_counter()
+        trained = continue_classifier(data_dir("adapters", "sentiment", "finance"), train, old, MixPlan(**values),
+                                      LoraSettings(lr=lr, batch_size=32, early_stopping_patience=0))
+        row = {"plan": text, "steps": trained.meta["steps"], "seconds": round(time.perf_counter() - started)}
+        for name, (texts, gold) in sets.items():
+            predicted, _ = predict_labels(trained.task, trained.tokenizer, trained.meta["labels"], texts, 48)
+            row[name] = {"accuracy": round(accuracy_score(gold, predicted), 4),
+                         "macro_f1": round(f1_score(gold, predicted, average="macro"), 4)}
+        print(json.dumps(row), flush=True)
+        out.append(row)
+    return out
+
+
 def load_data() -> dict:
     from bench.splits import load_split
 
@@ -145,6 +183,14 @@ def write(out: Path, results: dict) -> None:
                          f"{pb['accuracy']:.3f} | {pb['macro_f1']:.3f} | {tw['accuracy']:.3f} | {tw['macro_f1']:.3f} | "
                          f"{r.get('retrain_seconds', '-')} | {reason} |")
         lines.append("")
+    if results.get("ablation"):
+        lines += ["## Recipe: replay share and distillation (800 PhraseBank labels, 160 held back)", "",
+                  "| plan | steps | PhraseBank dev acc | Twitter dev macro-F1 | held-back macro-F1 | train s |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| `{r['plan']}` | {r['steps']} | {r['phrasebank_dev']['accuracy']:.3f} | "
+                  f"{r['twitter_dev']['macro_f1']:.3f} | {r['held_back']['macro_f1']:.3f} | {r['seconds']} |"
+                  for r in results["ablation"]]
+        lines.append("")
     if "shuffled" in results:
         s = results["shuffled"]
         lines += ["## Shuffled labels (fresh home)", "", f"{s['labels']} PhraseBank sentences with shuffled labels: "
@@ -160,6 +206,7 @@ def main() -> None:
     parser.add_argument("--shuffled", type=int, default=800, help="shuffled labels in the last check (0 = skip)")
     parser.add_argument("--arms", default="uncertainty,random")
     parser.add_argument("--shuffled-only", action="store_true")
+    parser.add_argument("--ablation", nargs="+", metavar="PLAN", help="JSON mix plans to compare (see above)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "learning"))
     args = parser.parse_args()
@@ -171,6 +218,9 @@ def main() -> None:
                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
                           f"torch threads {args.threads}",
                "load_before": [round(x, 2) for x in os.getloadavg()], "arms": {}}
+    if args.ablation:
+        results["ablation"] = ablation(args.ablation, data)
+        args.shuffled, args.arms = 0, ""
     for arm in [] if args.shuffled_only else [a for a in args.arms.split(",") if a]:
         results["arms"][arm] = run_arm(arm, args.rounds, args.batch, data, args.threads)
     if args.shuffled:

@@ -141,9 +141,11 @@ def run_classifier(plan: Plan, progress: Any = None) -> dict[str, Any]:
 
 
 def _say(progress: Any, text: str) -> None:
-    log.info("%s", text)
+    """The plan goes to ``progress`` (the CLI prints it) or else to the log."""
     if progress is not None:
         progress(text)
+    else:
+        log.info("%s", text)
 
 
 def _lineage(plan: Plan, scores: dict[str, Any], gate: dict, verdict: Any) -> dict[str, Any]:
