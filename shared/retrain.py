@@ -161,7 +161,7 @@ def _lineage(plan: Plan, scores: dict[str, Any], gate: dict, verdict: Any) -> di
             "metrics": {"old_dev_macro_f1": scores["old_dev"], "new_dev_macro_f1": scores["new_dev"],
                         "old_dev_accuracy": scores["old_dev_accuracy"], "new_dev_accuracy": scores["new_dev_accuracy"],
                         "dev_macro_f1": scores["old_dev"], "dev_n": len(plan.old_dev), "new_dev_n": len(plan.held)},
-            "labels": {"train": len(plan.train), "held_back": len(plan.held), "new_since_parent": plan.new_since},
+            "label_counts": {"train": len(plan.train), "held_back": len(plan.held), "new_since_parent": plan.new_since},
             "gate": gate, "decision": {"promoted": verdict.promoted, "reason": verdict.reason,
                                        "p_value": verdict.p_value}}
 

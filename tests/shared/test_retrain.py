@@ -43,6 +43,7 @@ def test_retrain_saves_a_challenger_with_its_lineage(champion):
     assert v2.status == ("champion" if contract["promoted"] else "rejected")
     meta = json.loads((v2.path / "meta.json").read_text())
     assert meta["parent"] == 1 and meta["train_data"]["labels"] == "train_labels.csv"
+    assert meta["labels"] == ["negative", "neutral", "positive"] and meta["task"] == "classify"  # still servable
     assert meta["dev_data"]["file"].endswith("old_dev.csv") and len(meta["data_hashes"]) == 2
     assert meta["labels_through"] == max(r.id for r in plan.train + plan.held)
     assert set(meta["metrics"]) >= {"old_dev_macro_f1", "new_dev_macro_f1"} and meta["gate"]["ok"]
