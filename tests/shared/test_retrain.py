@@ -49,6 +49,10 @@ def test_retrain_saves_a_challenger_with_its_lineage(champion):
     assert set(meta["metrics"]) >= {"old_dev_macro_f1", "new_dev_macro_f1"} and meta["gate"]["ok"]
     trained_on = (v2.path / "train_labels.csv").read_text()
     assert all(row.text not in trained_on for row in plan.held)  # held-back labels are never trained on
+    from shared.backbone import Backbone
+
+    served = Backbone(meta["base_model"]).classify(["good shares rally"], "sentiment/tiny@2")
+    assert served[0].label in meta["labels"]  # the new version serves as it is
     history = registry.history("sentiment", "tiny")
     assert history[-1]["parent"] == 1 and history[-1]["reason"] == contract["reason"]
 
