@@ -5,7 +5,7 @@
     lorasuite adapters list [APP] | show APP NAME[@V] | history APP NAME | promote APP NAME V | rollback APP NAME
     lorasuite train classify|ner|biencoder --data FILE --name NAME [--app APP] ...
     lorasuite eval classify|ner --name NAME --data FILE
-    lorasuite retrain APP [--name NAME] [--report PATH]
+    lorasuite retrain APP [--name NAME] [--report PATH]   |   lorasuite drift [APP ...]
     lorasuite serve [--host H] [--port P] [--apps a,b]
     lorasuite <app> <verb> ...        (support, sentiment, recommender, and any plugin app)
 
@@ -28,7 +28,7 @@ from typing import Any
 from shared.errors import LorasuiteError
 
 log = logging.getLogger("lorasuite")
-CORE_CLIS = ["apps.adapters_cli", "apps.ner_cli", "apps.launcher", "apps.models_cli"]
+CORE_CLIS = ["apps.adapters_cli", "apps.ner_cli", "apps.learning_cli", "apps.launcher", "apps.models_cli"]
 
 
 @dataclass

@@ -74,8 +74,9 @@ class LearningSettings(Section):
     min_new_labels: int = Field(50, ge=1)
     max_regression: float = Field(0.01, ge=0, le=1)  # macro-F1 the challenger may lose on old data
     holdout: float = Field(0.2, gt=0, lt=1)  # share of new labels held back for evaluation
-    new_label_weight: float = Field(0.0, ge=0)  # 0: balance new labels against the old data automatically
+    new_label_weight: float = Field(0.0, ge=0)  # new labels vs replayed old rows per epoch; 0: the default (0.5)
     threads: int = Field(1, ge=1)  # torch threads of the training child process
+    epochs: int = Field(2, ge=1, le=100)  # passes over (new labels + a replayed sample of the old data)
     drift_threshold: float = Field(0.25, gt=0)
 
 

@@ -38,7 +38,9 @@ class AppSpec:
     - optional: ``settings`` (a pydantic model of the app's ``[<name>]`` config table),
       ``routes(app, ctx)`` (extra HTTP routes on the FastAPI app), ``metrics(ctx)`` (Prometheus
       metric families, read at scrape time), ``aliases`` (other spellings of the name),
-      ``details()`` (health details shown to the admin).
+      ``details()`` (health details shown to the admin), ``learning(ctx) -> apps.learning.Learner``
+      (the app's learning loop: which adapter ``lorasuite retrain APP`` and the scheduler retrain,
+      from which labels).
     """
 
     name: str
@@ -55,6 +57,7 @@ class AppSpec:
     routes: Callable[[Any, Any], None] | None = None
     metrics: Callable[[Any], Iterable[Any]] | None = None
     details: Callable[[], dict[str, Any]] | None = None
+    learning: Callable[[Any], Any] | None = None
     aliases: tuple[str, ...] = ()
     order: int = 100
     extra: dict[str, Any] = field(default_factory=dict)

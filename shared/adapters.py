@@ -34,6 +34,7 @@ class TrainedAdapter:
     history: list[dict[str, Any]] = field(default_factory=list)
     task: Any = None  # the full task module, handy for evaluating right after training
     tokenizer: Any = None
+    files: dict[str, str] = field(default_factory=dict)  # extra text files for the folder (train_labels.csv)
 
 
 def check_name(kind: str, value: str) -> str:
@@ -82,6 +83,8 @@ def write_folder(dest: Path, trained: TrainedAdapter, meta: dict[str, Any]) -> P
         if trained.head_state is not None:
             save_file({k: v.contiguous() for k, v in trained.head_state.items()}, str(tmp / "head.safetensors"))
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+        for name, text in trained.files.items():
+            (tmp / Path(name).name).write_text(text, encoding="utf-8")
         if trained.history:
             from shared.evaluation import curve_png
 

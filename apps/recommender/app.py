@@ -24,12 +24,18 @@ class RecommenderApp:
         self.notices: list[str] = []
 
     def start(self, ctx) -> list[str]:
+        from apps.learning_scheduler import attach
+
         self.ctx = ctx
         self.notices = service_of(ctx).start()
+        attach(ctx, "recommender")
         return self.notices
 
     def stop(self) -> None:
         if self.ctx is not None:
+            from apps.learning_scheduler import detach
+
+            detach(self.ctx, "recommender")
             service = self.ctx.drop("recommender.service")
             if service is not None:
                 service.stop()
@@ -48,6 +54,18 @@ def build_ui(ctx):
     return build(ctx)
 
 
+def build_admin_ui(ctx):
+    from apps.recommender.admin_ui import build
+
+    return build(ctx)
+
+
+def learning(ctx):
+    from apps.recommender.learning import learner
+
+    return learner(ctx)
+
+
 def register_cli(parser) -> None:
     from apps.recommender.cli import register
 
@@ -60,8 +78,8 @@ def _spec() -> AppSpec:
     app = RecommenderApp()
     return AppSpec(name="recommender", title="Book recommender", order=30, login=False, aliases=("recommend",),
                    blurb="Recommendations from what you like or what you type.", build_ui=build_ui,
-                   register_cli=register_cli, start=app.start, stop=app.stop, health=app.health,
-                   details=app.details, settings=RecommenderSettings)
+                   admin_ui=build_admin_ui, register_cli=register_cli, start=app.start, stop=app.stop,
+                   health=app.health, details=app.details, settings=RecommenderSettings, learning=learning)
 
 
 spec = _spec()

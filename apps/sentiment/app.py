@@ -24,12 +24,18 @@ class SentimentApp:
         self.ctx: Any = None
 
     def start(self, ctx) -> list[str]:
+        from apps.learning_scheduler import attach
+
         self.ctx = ctx
         service_of(ctx).start()
+        attach(ctx, "sentiment")
         return []
 
     def stop(self) -> None:
         if self.ctx is not None:
+            from apps.learning_scheduler import detach
+
+            detach(self.ctx, "sentiment")
             service = self.ctx.drop("sentiment.service")
             if service is not None:
                 service.stop()
@@ -64,9 +70,18 @@ def metrics(ctx):
     """Stored items and raised alerts (counted at most every 30 s)."""
     from apps.suite_metrics import table_counts
 
-    return table_counts(ctx, "lorasuite_sentiment", {
+    yield from table_counts(ctx, "lorasuite_sentiment", {
         "items": ("Feed items stored", "SELECT count(*) FROM sentiment_items"),
         "alerts": ("Alerts raised", "SELECT count(*) FROM sentiment_alerts")})
+    from apps.drift import drift_metrics
+
+    yield from drift_metrics(ctx, "sentiment")
+
+
+def learning(ctx):
+    from apps.sentiment.labelling import learner
+
+    return learner(ctx)
 
 
 def _spec() -> AppSpec:
@@ -76,7 +91,8 @@ def _spec() -> AppSpec:
     return AppSpec(name="sentiment", title="Financial news monitor", order=20, login=True,
                    blurb="Feeds scored by sentiment, trends per company, spike alerts.",
                    build_ui=build_ui, register_cli=register_cli, start=app.start, stop=app.stop,
-                   health=app.health, details=app.details, metrics=metrics, settings=SentimentSettings)
+                   health=app.health, details=app.details, metrics=metrics, settings=SentimentSettings,
+                   learning=learning)
 
 
 spec = _spec()

@@ -3,6 +3,7 @@
     lorasuite sentiment ingest URL_OR_PATH...          -> {"files","entries","new","duplicates","failed"}
     lorasuite sentiment classify --input F --output F.jsonl [--adapter NAME]
     lorasuite sentiment train --data CSV --name NAME [--dev CSV] [--teacher mpnet] [--unlabeled CSV]
+    lorasuite sentiment relabel --input CSV [--who NAME]  (text,label)  -> {"labels": N, "new": M}
     lorasuite sentiment replay PATH... [--watchlist CSV] [--set key=value] --output F.jsonl
     lorasuite sentiment alerts [--json] [--ack ID --who W [--note N]] [--silence TOPIC --until 2d --who W --why Y]
     lorasuite sentiment feeds [list | add NAME URL [--interval S] | remove NAME]
@@ -40,6 +41,11 @@ def register(group: Any) -> None:
     add_settings_args(p)
     add_teacher_args(p)
     p.set_defaults(func=_train)
+    p = sub.add_parser("relabel", help="record labels for the learning loop from a CSV (text,label); "
+                                       "`lorasuite retrain sentiment` learns from them")
+    p.add_argument("--input", required=True, help="CSV with text and label columns")
+    p.add_argument("--who", help="who labelled them (default: $USER)")
+    p.set_defaults(func=_relabel)
     p = sub.add_parser("replay", help="backtest the alert detector over feed files")
     p.add_argument("sources", nargs="+", metavar="PATH")
     p.add_argument("--watchlist", help="CSV topic,aliases (aliases split by |) replacing the configured one")
@@ -101,6 +107,16 @@ def _train(args: argparse.Namespace) -> int:
     path = train(args.data, args.name, dev=args.dev, settings=settings_from_args(args), model=args.model,
                  teacher=args.teacher, unlabeled=args.unlabeled)
     print(json.dumps({"adapter": f"sentiment/{args.name}", "path": str(path)}))
+    return 0
+
+
+def _relabel(args: argparse.Namespace) -> int:
+    import os
+
+    from apps.learning import relabel_file
+
+    who = args.who or os.environ.get("USER") or "cli"
+    print(json.dumps(relabel_file(args.ctx, "sentiment", args.input, who=who)))
     return 0
 
 

@@ -1,4 +1,5 @@
-"""The finance team's dashboard (Gradio): trends, headlines, alerts, feeds, watchlist, thresholds.
+"""The finance team's dashboard (Gradio): trends, headlines, alerts, feeds, watchlist, thresholds,
+and the learning loop (relabel a headline, the labelling queue, the Model tab: ``learning_ui.py``).
 
 Login is required: the launcher mounts ``build(ctx)`` behind the suite's admin login
 (``apps.auth.Guard``). Every handler also refuses to run without a logged-in user
@@ -19,7 +20,7 @@ from typing import Any
 
 import gradio as gr
 
-from apps.sentiment import alerts, dashboard, feeds
+from apps.sentiment import alerts, dashboard, feeds, learning_ui
 from apps.sentiment.detector import Rules
 from apps.sentiment.topics import Watch, save_watchlist
 from shared.errors import LorasuiteError
@@ -322,12 +323,17 @@ def build(ctx) -> gr.Blocks:
             heads = gr.Dataframe(headers=dashboard.HEADLINE_COLS, interactive=False, wrap=True, label="Latest headlines")
             heads_csv = gr.DownloadButton("Download these headlines (CSV)", size="sm")
             heads.change(_safe(functools.partial(headlines_csv, svc), 1), [h_topic, h_label], [heads_csv])
+            learning_ui.label_controls(ctx, _safe, heads)
+        with gr.Tab("Label queue"):
+            learning_ui.queue_tab(ctx, _safe)
         with gr.Tab("Alerts"):
             show_all = gr.Checkbox(label="Include acknowledged and silenced alerts", value=False)
             alert_outputs = _alerts_tab(svc, show_all)
         with gr.Tab("Feeds"):
             feed_table, pick = _feeds_tab(svc)
         wl_text, rule_inputs = _settings_tabs(svc)
+        with gr.Tab("Model"):
+            learning_ui.model_tab(ctx, demo)
         everything = [header, topic, plot, topics, h_topic, *alert_outputs, feed_table, pick, wl_text]
         for trigger in (demo.load, refresh.click):
             trigger(_safe(functools.partial(overview, svc), len(everything)), [topic, bucket, days, show_all], everything)

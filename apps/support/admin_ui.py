@@ -4,7 +4,8 @@
   posts into the customer's chat, close; resolving a ticket records the intent the customer
   really had (or "out of scope") as a label for the learning loop.
 - Analytics: containment rate, hand-overs by reason, feedback, top intents, unanswered questions.
-- Model: the intent adapter's versions (``apps.adapters_ui``).
+- Review: answers with a thumbs down, least certain first, to label; Model: the intent adapter's
+  versions, last retrain, drift, promote / roll back (``learning_ui.py``, ``apps.adapters_ui``).
 
 Mounted by the launcher at ``/support/admin/`` with the same login as the finance dashboard.
 """
@@ -15,7 +16,7 @@ import functools
 
 import gradio as gr
 
-from apps.support import analytics
+from apps.support import analytics, learning_ui
 from apps.support.ui import PRIVATE, _safe, history_of
 from shared.errors import LorasuiteError
 
@@ -124,8 +125,13 @@ def build(ctx) -> gr.Blocks:
     with gr.Blocks(title="Northwind Bank support: agents") as demo:
         with gr.Tab("Agent inbox"):
             (tickets,) = _inbox_tab(bot)
+            learning_ui.resolve_controls(ctx, bot, tickets)
+        with gr.Tab("Review"):
+            learning_ui.review_tab(ctx, bot)
         with gr.Tab("Analytics"):
             outputs = _analytics_tab(bot)
+        with gr.Tab("Model"):
+            learning_ui.model_tab(ctx, demo)
         demo.load(_safe(functools.partial(ticket_choices, bot)), None, [tickets], api_visibility=PRIVATE)
         demo.load(_safe(functools.partial(analytics_view, bot), len(outputs)), None, outputs, api_visibility=PRIVATE)
     return demo

@@ -44,10 +44,17 @@ class SupportApp:
         for notice in notices:
             log.warning("support: %s", notice)
         self.notices = notices
+        from apps.learning_scheduler import attach
+
+        attach(ctx, "support")
         return notices
 
     def stop(self) -> None:
-        self.ctx = None  # the support app runs no background work
+        if self.ctx is not None:
+            from apps.learning_scheduler import detach
+
+            detach(self.ctx, "support")  # the learning jobs are the support app's only background work
+        self.ctx = None
 
     def health(self) -> bool:
         return self.ctx is not None and bot(self.ctx).index()[0] is not None
@@ -84,9 +91,18 @@ def metrics(ctx):
     """Stored messages and open tickets (counted at most every 30 s)."""
     from apps.suite_metrics import table_counts
 
-    return table_counts(ctx, "lorasuite_support", {
+    yield from table_counts(ctx, "lorasuite_support", {
         "messages": ("Support messages stored", "SELECT count(*) FROM support_messages"),
         "open_tickets": ("Open support tickets", "SELECT count(*) FROM support_tickets WHERE status = 'open'")})
+    from apps.drift import drift_metrics
+
+    yield from drift_metrics(ctx, "support")
+
+
+def learning(ctx):
+    from apps.support.learning import learner
+
+    return learner(ctx)
 
 
 def _spec() -> AppSpec:
@@ -97,7 +113,7 @@ def _spec() -> AppSpec:
                    blurb="Chat with the bank's help centre; hand-over to a person; agent inbox.",
                    build_ui=build_ui, admin_ui=build_admin_ui, register_cli=register_cli, start=app.start, stop=app.stop,
                    health=app.health, details=app.details, routes=routes, metrics=metrics,
-                   settings=SupportSettings)
+                   settings=SupportSettings, learning=learning)
 
 
 spec = _spec()

@@ -3,6 +3,7 @@
     lorasuite support ingest data/support/kb [more files or folders]
     lorasuite support train --data train.csv --name intent2 [--dev dev.csv]     (columns text,category)
     lorasuite support calibrate [--adapter NAME] [--dev CSV] [--oos CSV]
+    lorasuite support relabel --input CSV [--who NAME]        (text,intent) -> {"labels": N, "new": M}
     lorasuite support ask "I lost my card"
     lorasuite support ask --input questions.csv --output answers.jsonl [--adapter NAME]
     lorasuite support train-generator [--data banking77_train.csv] [--model smollm2]
@@ -47,6 +48,16 @@ def _calibrate(args: argparse.Namespace) -> int:
     adapter = args.adapter or args.ctx.settings("support").intent_adapter
     result = calibrate_adapter(args.ctx, adapter, args.dev, args.oos, text_col=args.text_col, label_col=args.label_col)
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def _relabel(args: argparse.Namespace) -> int:
+    import os
+
+    from apps.learning import relabel_file
+
+    who = args.who or os.environ.get("USER") or "cli"
+    print(json.dumps(relabel_file(args.ctx, "support", args.input, who=who)))
     return 0
 
 
@@ -142,6 +153,11 @@ def register(support) -> None:
         p.add_argument("--label-col", default="category")
     tr.set_defaults(func=_train)
     cal.set_defaults(func=_calibrate)
+    rl = verbs.add_parser("relabel", help="record intents for the learning loop from a CSV (text,intent; an intent "
+                                          "of the adapter or out_of_scope); `lorasuite retrain support` learns")
+    rl.add_argument("--input", required=True, help="CSV with text and intent columns")
+    rl.add_argument("--who", help="who labelled them (default: $USER)")
+    rl.set_defaults(func=_relabel)
 
     _register_ask(verbs)
 
