@@ -19,34 +19,16 @@ import logging
 
 import numpy as np
 import torch
-from torch import nn
 
 from shared.adapters import TrainedAdapter
+from shared.contrastive import BiEncoder
 from shared.inference import run_batched, tokenize
-from shared.lora import pooled_hidden, wrap
+from shared.lora import wrap
 from shared.models import load_encoder, load_tokenizer, pooling_mode, resolve
 from shared.settings import LoraSettings
 from shared.training import fit, trainable_parameters
 
 log = logging.getLogger(__name__)
-
-
-class BiEncoder(nn.Module):
-    """Shared LoRA encoder; ``forward(batch)`` returns the in-batch contrastive loss."""
-
-    def __init__(self, encoder: nn.Module, pooling: str, temperature: float) -> None:
-        super().__init__()
-        self.encoder, self.pooling, self.temperature = encoder, pooling, temperature
-
-    def embed(self, batch: dict) -> torch.Tensor:
-        return nn.functional.normalize(pooled_hidden(self.encoder, batch, self.pooling), dim=-1)
-
-    def forward(self, batch: dict) -> torch.Tensor:
-        queries, positives = self.embed(batch["query"]), self.embed(batch["positive"])
-        scores = queries @ positives.T / self.temperature
-        same = batch["positive_ids"][:, None] == batch["positive_ids"][None, :]
-        scores = scores.masked_fill(same & ~torch.eye(len(scores), dtype=torch.bool), float("-inf"))
-        return nn.functional.cross_entropy(scores, torch.arange(len(scores)))
 
 
 def recall_at_k(model: BiEncoder, tokenizer, pairs: list[tuple[str, str]], max_length: int, k: int = 10) -> float:

@@ -183,7 +183,7 @@ def continue_biencoder(path: str | Path, new: Sequence[Row], old: Sequence[Row],
     """Train the bi-encoder at ``path`` further on (query, positive) pairs: new ones mixed with replayed old ones."""
     from peft import PeftModel
 
-    from shared.biencoder import BiEncoder
+    from shared.contrastive import BiEncoder
     from shared.inference import tokenize
     from shared.models import load_encoder, load_tokenizer, resolve
     from shared.training import fit, trainable_parameters
@@ -215,7 +215,7 @@ def load_biencoder(path: str | Path, model: str | None = None):
     """(BiEncoder, tokenizer, meta) of a bi-encoder adapter folder, frozen (for scoring)."""
     from peft import PeftModel
 
-    from shared.biencoder import BiEncoder
+    from shared.contrastive import BiEncoder
     from shared.models import load_encoder, load_tokenizer, resolve
 
     meta = read_meta(path)
