@@ -145,7 +145,7 @@ def model_tab(ctx: Any, app: str, load_on: Any = None) -> list:
         back = gr.Button("Roll back", variant="stop", scale=1)
         refresh = gr.Button("Refresh", scale=1)
     with gr.Row():
-        curve = gr.Image(label="Training curve", type="filepath", height=300, scale=1)
+        curve = gr.Image(label="Training curve", type="filepath", height=300, scale=1, interactive=False)
         report = gr.Code(label="Last retrain report", language="json", scale=1)
     drift_table = gr.Dataframe(headers=DRIFT_COLS, interactive=False, label="Drift of live inputs (daily)")
     outputs = [header, table, curve, report, drift_table]

@@ -9,6 +9,12 @@ through the chat page's own Gradio queue (``gradio_client``, one browser session
 ``[support] chat_concurrency`` limit in force). Loops are bounded in time, loopback only. The
 per-client rate limit is raised for the run (every session comes from 127.0.0.1). Reads the
 server's RSS and writes bench/results/suite.md and .json.
+
+``--retrain`` adds two more chat runs on the warm server, each while a training process shares
+the machine: ``lorasuite retrain sentiment`` as the scheduler runs it (a child process at low
+priority with ``[learning] threads`` = 1 torch thread, on 300 relabelled shipped headlines) and,
+for contrast, a plain ``lorasuite sentiment train`` at normal priority with torch's default
+threads. Each trainer is killed when its chat window ends (a killed retrain leaves no version).
 """
 
 from __future__ import annotations
@@ -129,6 +135,33 @@ def gradio_load(port: int, sessions: int, seconds: float) -> dict:
                         lambda n, turn: clients[n].predict(QUESTIONS[turn % len(QUESTIONS)], api_name="/respond"))
 
 
+def load_while_training(port: int, home: str, sessions: int, seconds: float, polite: bool) -> dict:
+    """``chat_load`` while a trainer runs beside the server: the learning loop's child process
+    (``polite``) or an ordinary training run at normal priority with every core."""
+    env = dict(os.environ, LORASUITE_HOME=home, LORASUITE_CONFIG=str(Path(home) / "bench.toml"))
+    sample = ROOT / "data" / "sentiment" / "twitter_fin_news_train.csv"
+    if polite:
+        rows = Path(home) / "relabel.csv"
+        rows.write_text("\n".join(sample.read_text().splitlines()[:301]) + "\n")
+        subprocess.run([str(ROOT / ".venv/bin/lorasuite"), "sentiment", "relabel", "--input", str(rows)],
+                       env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        code = "from apps.learning import run_child; run_child('sentiment', 'finance', 1)"
+        command = [sys.executable, "-c", code]
+    else:
+        command = [str(ROOT / ".venv/bin/lorasuite"), "sentiment", "train", "--data", str(sample),
+                   "--name", "bench-contrast", "--epochs", "3"]
+    trainer = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        result = chat_load(port, sessions, seconds)
+    finally:
+        still_training = trainer.poll() is None
+        os.killpg(trainer.pid, signal.SIGKILL)
+        trainer.wait()
+    return dict(result, trainer="retrain child (nice, 1 thread)" if polite else "sentiment train (normal)",
+                trainer_running_at_end=still_training)
+
+
 def _summary(latencies: list[float], errors: list[str], sessions: int, seconds: float) -> dict:
     lat = np.array(latencies) * 1000
     return {"sessions": sessions, "seconds": seconds, "requests": len(latencies), "errors": len(errors),
@@ -140,6 +173,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--retrain", action="store_true", help="also measure chat while a trainer runs")
     args = parser.parse_args()
     home, port = tempfile.mkdtemp(prefix="lorasuite-bench-"), free_port()
     proc, cold = start_server(home, port)
@@ -148,11 +182,13 @@ def main() -> None:
     rss_ready = rss_mb(proc.pid)
     load = chat_load(port, args.sessions, args.seconds)
     page = gradio_load(port, args.sessions, args.seconds)
+    during = [load_while_training(port, home, args.sessions, args.seconds, polite) for polite in (True, False)] \
+        if args.retrain else []
     rss_after = rss_mb(proc.pid)
     stop_warm = stop_server(proc)
     result = {"cold_start_s": cold, "warm_start_s": warm, "rss_ready_mb": rss_ready, "rss_after_load_mb": rss_after,
               "sigterm_stop_s": [stop_cold, stop_warm], "load": load, "page_load": page, "cpus": os.cpu_count(),
-              "loadavg_before": os.getloadavg()}
+              "loadavg_before": os.getloadavg(), "during_training": during}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "suite.json").write_text(json.dumps(result, indent=2))
     table = "\n".join([
@@ -170,10 +206,12 @@ def main() -> None:
         f"| chat page (Gradio queue): {page['sessions']} sessions x {page['seconds']:g} s: messages / errors "
         f"| {page['requests']} / {page['errors']} | 0 errors |",
         f"| chat page latency p50 / p95 | {_ms(page['p50_ms'])} / {_ms(page['p95_ms'])} ms | |",
-        f"| chat page throughput | {page['requests_per_s']:.1f} messages/s | |"])
+        f"| chat page throughput | {page['requests_per_s']:.1f} messages/s | |",
+        *[f"| chat p50 / p95 while {d['trainer']} runs | {_ms(d['p50_ms'])} / {_ms(d['p95_ms'])} ms"
+          f" ({d['requests']} requests, {d['errors']} errors) | |" for d in during]])
     (RESULTS / "suite.md").write_text(table + "\n")
     print(table)
-    sys.exit(1 if load["errors"] or page["errors"] else 0)
+    sys.exit(1 if load["errors"] or page["errors"] or any(d["errors"] for d in during) else 0)
 
 
 def _ms(value: float | None) -> str:
