@@ -76,6 +76,26 @@ class AppSpec:
         return f"/{self.name}"
 
 
+def lazy(target: str) -> Callable[..., Any]:
+    """A hook that imports ``"package.module:function"`` on its first call, so that reading an app's
+    spec stays cheap (no gradio, torch or faiss until a page is built or a verb runs)::
+
+        AppSpec(name="notes", title="Notes", build_ui=lazy("notes_app.ui:build"))
+    """
+    module, _, name = target.partition(":")
+    if not module or not name:
+        raise ValueError(f"lazy hook must be 'module:function', got {target!r}")
+
+    def hook(*args: Any, **kwargs: Any) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    hook.__name__ = hook.__qualname__ = name
+    hook.__doc__ = f"{target} (imported on first use)"
+    return hook
+
+
 def discover() -> list[AppSpec]:
     """Every installed app (entry points of ``lorasuite.apps``), built-ins first; a broken one is
     logged and left out rather than taking the CLI down."""

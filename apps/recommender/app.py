@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.spec import AppSpec
+from apps.spec import AppSpec, lazy
 
 
 def service_of(ctx):
@@ -48,38 +48,16 @@ class RecommenderApp:
         return {"notices": self.notices}
 
 
-def build_ui(ctx):
-    from apps.recommender.ui import build
-
-    return build(ctx)
-
-
-def build_admin_ui(ctx):
-    from apps.recommender.admin_ui import build
-
-    return build(ctx)
-
-
-def learning(ctx):
-    from apps.recommender.learning import learner
-
-    return learner(ctx)
-
-
-def register_cli(parser) -> None:
-    from apps.recommender.cli import register
-
-    register(parser)
-
-
 def _spec() -> AppSpec:
     from apps.recommender.settings import RecommenderSettings
 
     app = RecommenderApp()
     return AppSpec(name="recommender", title="Book recommender", order=30, login=False, aliases=("recommend",),
-                   blurb="Recommendations from what you like or what you type.", build_ui=build_ui,
-                   admin_ui=build_admin_ui, register_cli=register_cli, start=app.start, stop=app.stop,
-                   health=app.health, details=app.details, settings=RecommenderSettings, learning=learning)
+                   blurb="Recommendations from what you like or what you type.", build_ui=lazy("apps.recommender.ui:build"),
+                   admin_ui=lazy("apps.recommender.admin_ui:build"),
+                   register_cli=lazy("apps.recommender.cli:register"), start=app.start, stop=app.stop,
+                   health=app.health, details=app.details, settings=RecommenderSettings,
+                   learning=lazy("apps.recommender.learning:learner"))
 
 
 spec = _spec()

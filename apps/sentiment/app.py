@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.spec import AppSpec
+from apps.spec import AppSpec, lazy
 
 
 def service_of(ctx):
@@ -54,18 +54,6 @@ class SentimentApp:
                 "jobs": len(service.monitor.jobs()) if service.monitor else 0}
 
 
-def build_ui(ctx):
-    from apps.sentiment.ui import build
-
-    return build(ctx)
-
-
-def register_cli(parser) -> None:
-    from apps.sentiment.cli import register
-
-    register(parser)
-
-
 def metrics(ctx):
     """Stored items and raised alerts (counted at most every 30 s)."""
     from apps.suite_metrics import table_counts
@@ -78,21 +66,16 @@ def metrics(ctx):
     yield from drift_metrics(ctx, "sentiment")
 
 
-def learning(ctx):
-    from apps.sentiment.labelling import learner
-
-    return learner(ctx)
-
-
 def _spec() -> AppSpec:
     from apps.sentiment.settings import SentimentSettings
 
     app = SentimentApp()
     return AppSpec(name="sentiment", title="Financial news monitor", order=20, login=True,
                    blurb="Feeds scored by sentiment, trends per company, spike alerts.",
-                   build_ui=build_ui, register_cli=register_cli, start=app.start, stop=app.stop,
+                   build_ui=lazy("apps.sentiment.ui:build"), register_cli=lazy("apps.sentiment.cli:register"),
+                   start=app.start, stop=app.stop,
                    health=app.health, details=app.details, metrics=metrics, settings=SentimentSettings,
-                   learning=learning)
+                   learning=lazy("apps.sentiment.labelling:learner"))
 
 
 spec = _spec()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from apps.spec import AppSpec
+from apps.spec import AppSpec, lazy
 
 log = logging.getLogger(__name__)
 
@@ -63,30 +63,6 @@ class SupportApp:
         return {"notices": self.notices}
 
 
-def build_ui(ctx):
-    from apps.support.ui import build
-
-    return build(ctx)
-
-
-def build_admin_ui(ctx):
-    from apps.support.admin_ui import build
-
-    return build(ctx)
-
-
-def register_cli(parser) -> None:
-    from apps.support.cli import register
-
-    register(parser)
-
-
-def routes(app, ctx) -> None:
-    from apps.support.api import add_routes
-
-    add_routes(app, ctx)
-
-
 def metrics(ctx):
     """Stored messages and open tickets (counted at most every 30 s)."""
     from apps.suite_metrics import table_counts
@@ -99,21 +75,16 @@ def metrics(ctx):
     yield from drift_metrics(ctx, "support")
 
 
-def learning(ctx):
-    from apps.support.learning import learner
-
-    return learner(ctx)
-
-
 def _spec() -> AppSpec:
     from apps.support.settings import SupportSettings
 
     app = SupportApp()
     return AppSpec(name="support", title="Customer support", order=10, login=False,
                    blurb="Chat with the bank's help centre; hand-over to a person; agent inbox.",
-                   build_ui=build_ui, admin_ui=build_admin_ui, register_cli=register_cli, start=app.start, stop=app.stop,
-                   health=app.health, details=app.details, routes=routes, metrics=metrics,
-                   settings=SupportSettings, learning=learning)
+                   build_ui=lazy("apps.support.ui:build"), admin_ui=lazy("apps.support.admin_ui:build"),
+                   register_cli=lazy("apps.support.cli:register"), start=app.start, stop=app.stop,
+                   health=app.health, details=app.details, routes=lazy("apps.support.api:add_routes"), metrics=metrics,
+                   settings=SupportSettings, learning=lazy("apps.support.learning:learner"))
 
 
 spec = _spec()
