@@ -15,7 +15,7 @@ sentences the current champion is least sure about (smallest margin: the labelli
 100 random ones. A third run gives 800 sentences with shuffled labels in a fresh home: the gate
 must refuse them and the champion's predictions must not change. Writes <out>.md and <out>.json.
 ``--ablation PLAN...`` instead trains one challenger per mix plan (``shared.continual.MixPlan``
-fields, plus ``lr``) on 800 random PhraseBank sentences (seed 0; the fixed 20% held back) and
+fields, plus ``lr`` and ``head_lr``) on 800 random PhraseBank sentences (seed 0; the fixed 20% held back) and
 prints PhraseBank dev / Twitter dev / held-back scores: how the replay share and distillation
 were chosen.
 """
@@ -142,10 +142,10 @@ def ablation(plans: list[str], data: dict, sample_seed: int = 0) -> list[dict]:
     out = []
     for text in plans:
         values = json.loads(text)
-        lr = values.pop("lr", 5e-4)
+        lr, head_lr = values.pop("lr", 5e-4), values.pop("head_lr", None)
         started = time.perf_counter()
         trained = continue_classifier(data_dir("adapters", "sentiment", "finance"), train, old, MixPlan(**values),
-                                      LoraSettings(lr=lr, batch_size=32, early_stopping_patience=0))
+                                      LoraSettings(lr=lr, head_lr=head_lr, batch_size=32, early_stopping_patience=0))
         row = {"plan": text, "sample_seed": sample_seed, "steps": trained.meta["steps"], "seconds": round(time.perf_counter() - started)}
         for name, (texts, gold) in sets.items():
             predicted, _ = predict_labels(trained.task, trained.tokenizer, trained.meta["labels"], texts, 48)
