@@ -4,7 +4,8 @@ The champion's data are its items and interactions files (``train_data`` in its 
 shipped ``recommender/next-item`` names the demo files) turned into next-item pairs exactly as
 ``train.py`` does, each reader's last pair being the frozen dev set. Every interaction stored
 since (page likes and dislikes, imports) is folded into the readers' histories; the pairs that
-did not exist before are the new data. A fixed, seeded 20% of them (by reader and book) is held
+did not exist before are the new data; anonymous page visitors' clicks count only with
+``[recommender] learn_from_visitors = true`` (their ids are free to mint). A fixed, seeded 20% of them (by reader and book) is held
 back; the challenger starts from the champion's LoRA and trains on the rest mixed with replayed
 old pairs. Both are scored by Recall@10 among the whole catalogue, on the old dev pairs and on the
 held-back new pairs; ``shared.promotion`` decides (paired bootstrap on per-pair hits).
@@ -68,11 +69,14 @@ def old_pairs(meta: dict[str, Any], folder: Path) -> tuple[list[Pair], list[Pair
 
 def new_pairs(ctx: Any, meta: dict[str, Any], folder: Path, seen: set[Pair]) -> list[tuple[str, Pair]]:
     """(reader, pair) for every next-item pair of the stored interactions the champion has not seen."""
-    from apps.recommender.store import Store
+    from apps.recommender.store import VISITOR, Store
     from apps.recommender.train import next_item_pairs
 
     snapshot = Store(ctx.db).snapshot()
-    by_user = next_item_pairs(snapshot.items, snapshot.interactions, float(meta.get("min_pref", 0.4)))
+    interactions = snapshot.interactions
+    if not ctx.settings(APP).learn_from_visitors:  # anonymous ids are free to mint: no training on them
+        interactions = [i for i in interactions if not i.user_id.startswith(VISITOR)]
+    by_user = next_item_pairs(snapshot.items, interactions, float(meta.get("min_pref", 0.4)))
     return [(user, pair) for user, pairs in sorted(by_user.items()) for pair in pairs if pair not in seen]
 
 

@@ -16,4 +16,5 @@ class RecommenderSettings(Section):
     interactions: str = ""  # interactions CSV imported with it
     demo_readers: bool | None = None  # the demo readers' histories on the page; unset: on unless production
     session_hours: float = Field(24 * 30, gt=0)  # how long a visitor's own profile lives
+    learn_from_visitors: bool = False  # anonymous page visitors' likes feed `retrain recommender`
     blend: Blend = Blend()

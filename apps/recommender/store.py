@@ -22,6 +22,7 @@ import numpy as np
 from apps.recommender.catalog import Interaction, Item, ReadResult
 from shared.storage import Database, content_hash, shared_database
 
+VISITOR = "visitor:"  # user ids of anonymous page visitors (a random token each; apps/recommender/ui.py)
 MIGRATIONS = [
     """CREATE TABLE recommend_items (id {pk}, item_id TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
         text TEXT NOT NULL, meta TEXT NOT NULL, hash TEXT NOT NULL, updated TEXT NOT NULL);

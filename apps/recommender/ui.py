@@ -19,13 +19,13 @@ from datetime import datetime, timezone
 
 import gradio as gr
 
+from apps.recommender.store import VISITOR
 from shared.errors import LorasuiteError
 
 log = logging.getLogger(__name__)
 SLOTS = 8
 YOU = "(you: your own likes)"
 EXAMPLE = "slow-burn space opera with a strong heroine"
-VISITOR = "visitor:"
 CARD = ("<div style='border:1px solid #d0d7de;border-radius:8px;padding:10px;min-height:150px'>"
         "<div style='font-weight:600'>{title}</div><div style='color:#57606a;font-size:0.85em'>{byline}</div>"
         "<div style='margin:6px 0;font-size:0.9em'>{snippet}</div>"

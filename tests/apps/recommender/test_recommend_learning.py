@@ -62,3 +62,18 @@ def test_retrain_recommender_reports_recall_and_records_its_pairs(champion, tmp_
     assert meta["parent"] == 1 and meta["train_data"]["pairs"] == "train_pairs.csv"
     assert "new_dev_recall_at_10" in meta["metrics"]
     assert (v2.path / "train_pairs.csv").read_text().startswith("query,positive\n")
+
+
+def test_anonymous_visitors_do_not_steer_the_next_model_by_default(champion, ctx, make_ctx):
+    """Visitor ids are free to mint, so a stranger's clicks are not training data unless configured."""
+    from apps.recommender.store import VISITOR
+
+    for n in range(5):
+        user = f"{VISITOR}forged-token-{n:04d}-aaaaaaaaaaaa"
+        for t, item in enumerate(["s1", "x1", "s3"]):
+            champion.add_feedback(user, item, 5.0)
+            champion.db.execute("UPDATE recommender_interactions SET ts = :t WHERE user_id = :u AND item_id = :i",
+                                {"t": 1_800_000_000 + 60 * t, "u": user, "i": item})
+    assert learning.pending(ctx, "tinyrec") == 0
+    opted_in = make_ctx(recommender={"learn_from_visitors": True})
+    assert learning.pending(opted_in, "tinyrec") == 10  # five visitors x two next-item pairs
