@@ -168,11 +168,14 @@ def save_watchlist(db: Database, watches: list[Watch]) -> None:
         if watch.topic.casefold() in seen:
             raise LorasuiteError(f"topic {watch.topic!r} is listed twice")
         seen.add(watch.topic.casefold())
-    now = iso(utcnow())
-    with db.transaction() as tx:
-        tx.execute("DELETE FROM sentiment_watchlist")
+    now, keep = iso(utcnow()), {watch.topic.strip() for watch in watches}
+    with db.transaction() as tx:  # upserts: replicas seeding the same list at once do not collide
+        for row in tx.query("SELECT topic FROM sentiment_watchlist"):
+            if row["topic"] not in keep:
+                tx.execute("DELETE FROM sentiment_watchlist WHERE topic = :t", {"t": row["topic"]})
         for watch in watches:
-            tx.execute("INSERT INTO sentiment_watchlist (topic, aliases, updated) VALUES (:t, :a, :u)",
+            tx.execute("INSERT INTO sentiment_watchlist (topic, aliases, updated) VALUES (:t, :a, :u) "
+                       "ON CONFLICT (topic) DO UPDATE SET aliases = excluded.aliases, updated = excluded.updated",
                        {"t": watch.topic.strip(), "a": "|".join(watch.aliases or [watch.topic]), "u": now})
 
 

@@ -33,3 +33,39 @@ def test_support_and_recommender_store_on_postgres(pg, tmp_path, minilm, capsys)
     assert pg.scalar("SELECT count(*) FROM support_messages") == 2
     assert main(["recommend", "import", "--demo"]) == 0
     assert pg.scalar("SELECT count(*) FROM recommender_items") > 200
+
+
+def test_two_replicas_seeding_the_watchlist_at_once_do_not_collide(pg):
+    """Replica B saves the watchlist while replica A's seeding transaction is still open (the race two
+    replicas starting together run into): B waits for A and then succeeds instead of failing to start."""
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    from apps.sentiment.store import open_db
+    from apps.sentiment.topics import Watch, save_watchlist
+
+    open_db(pg)
+    watches = [Watch("Tesla", ["Tesla", "TSLA"]), Watch("Apple", ["Apple"])]
+    engine = create_engine(pg.url)
+    errors = []
+    with engine.connect() as a:
+        tx = a.begin()
+        a.execute(text("INSERT INTO sentiment_watchlist (topic, aliases, updated) VALUES ('Tesla', 'Tesla', 'x')"))
+        other = threading.Thread(target=lambda: _save(save_watchlist, pg, watches, errors))
+        other.start()
+        other.join(timeout=2)
+        assert other.is_alive()  # B waits on A's row
+        tx.commit()
+        other.join(timeout=30)
+    engine.dispose()
+    assert errors == []
+    assert {r["topic"]: r["aliases"] for r in pg.query("SELECT topic, aliases FROM sentiment_watchlist")} == \
+        {"Tesla": "Tesla|TSLA", "Apple": "Apple"}
+
+
+def _save(save, db, watches, errors) -> None:
+    try:
+        save(db, watches)
+    except Exception as err:  # noqa: BLE001 - the test reports it
+        errors.append(err)
