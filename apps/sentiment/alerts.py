@@ -26,7 +26,7 @@ from typing import Any
 from apps.sentiment import outbox
 from apps.sentiment.detector import HOUR, Detector, Rules, TopicState, Transition, event_for, record
 from apps.sentiment.settings import settings_of
-from apps.sentiment.store import get_setting, iso, parse_iso, set_setting, utcnow
+from apps.sentiment.store import get_setting, iso, parse_iso, put_setting, set_setting, utcnow
 from shared.errors import LorasuiteError
 from shared.storage import Database
 
@@ -82,9 +82,7 @@ def check(db: Database, now: datetime | None = None, settings: Any = None) -> di
                 summary[{"fire": "fired", "escalate": "escalated", "resolve": "resolved"}[transition.kind]] += 1
                 _apply(tx, transition, rules, kinds.get(transition.topic, "watch"), targets, now)
         _save_states(tx, detector.states)
-        tx.execute("DELETE FROM sentiment_settings WHERE key = :k", {"k": CLOCK})
-        tx.execute("INSERT INTO sentiment_settings (key, value, updated) VALUES (:k, :v, :u)",
-                   {"k": CLOCK, "v": json.dumps({"origin": origin, "last_eval": times[-1]}), "u": iso(now)})
+        put_setting(tx, CLOCK, {"origin": origin, "last_eval": times[-1]})
         summary["evaluated"] = len(times)
     return summary
 

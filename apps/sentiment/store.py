@@ -103,6 +103,11 @@ def get_setting(db: Database, key: str, default: Any = None) -> Any:
 
 def set_setting(db: Database, key: str, value: Any) -> None:
     with db.transaction() as tx:
-        tx.execute("DELETE FROM sentiment_settings WHERE key = :k", {"k": key})
-        tx.execute("INSERT INTO sentiment_settings (key, value, updated) VALUES (:k, :v, :u)",
-                   {"k": key, "v": json.dumps(value), "u": iso(utcnow())})
+        put_setting(tx, key, value)
+
+
+def put_setting(tx: Any, key: str, value: Any) -> None:
+    """Upsert one setting inside ``tx`` (replicas writing the same key at once do not collide)."""
+    tx.execute("INSERT INTO sentiment_settings (key, value, updated) VALUES (:k, :v, :u) "
+               "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated = excluded.updated",
+               {"k": key, "v": json.dumps(value), "u": iso(utcnow())})
