@@ -12,14 +12,13 @@ logged-in user (``request.username``), who is recorded as the reason of the chan
 from __future__ import annotations
 
 import functools
-import inspect
 import json
 import logging
-from html import escape
 from typing import Any
 
 import gradio as gr
 
+from apps.ui_guard import logged_in, who
 from shared import registry
 from shared.errors import LorasuiteError
 
@@ -94,44 +93,16 @@ def rollback(ctx: Any, app: str, who: str) -> tuple:
     return view(ctx, app)
 
 
-def _who(request: gr.Request | None) -> str:
-    user = getattr(request, "username", None) if request is not None else None
-    if not user:
-        raise LorasuiteError("log in first")
-    return str(user)
-
-
-def handler(fn, outputs: int = 5):
-    """Logged-in users only; user errors as a warning toast, bugs logged, never a traceback. The
-    wrapper keeps ``fn``'s signature so Gradio passes the request to its ``request`` parameter."""
-    at = list(inspect.signature(fn).parameters).index("request")
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any):
-        request = kwargs.get("request", args[at] if len(args) > at else None)
-        try:
-            _who(request)
-            return fn(*args, **kwargs)
-        except LorasuiteError as err:
-            gr.Warning(escape(str(err)))
-        except Exception:  # noqa: BLE001
-            log.exception("model tab handler failed")
-            gr.Warning("Something went wrong; it has been logged.")
-        return gr.skip() if outputs == 1 else tuple(gr.skip() for _ in range(outputs))
-    wrapper.__annotations__ = {"request": gr.Request}
-    return wrapper
-
-
 def _show(ctx: Any, app: str, version: float | None = None, request: gr.Request = None) -> tuple:
     return view(ctx, app, int(version) if version else None)
 
 
 def _promote(ctx: Any, app: str, version: float | None, request: gr.Request = None) -> tuple:
-    return promote(ctx, app, version, _who(request))
+    return promote(ctx, app, version, who(request))
 
 
 def _rollback(ctx: Any, app: str, request: gr.Request = None) -> tuple:
-    return rollback(ctx, app, _who(request))
+    return rollback(ctx, app, who(request))
 
 
 def model_tab(ctx: Any, app: str, load_on: Any = None) -> list:
@@ -150,10 +121,10 @@ def model_tab(ctx: Any, app: str, load_on: Any = None) -> list:
     drift_table = gr.Dataframe(headers=DRIFT_COLS, interactive=False, label="Drift of live inputs (daily)")
     outputs = [header, table, curve, report, drift_table]
     bind = functools.partial
-    show.click(handler(bind(_show, ctx, app)), [version], outputs, api_visibility=PRIVATE)
-    refresh.click(handler(bind(_show, ctx, app)), [version], outputs, api_visibility=PRIVATE)
-    go.click(handler(bind(_promote, ctx, app)), [version], outputs, api_visibility=PRIVATE)
-    back.click(handler(bind(_rollback, ctx, app)), None, outputs, api_visibility=PRIVATE)
+    show.click(logged_in(bind(_show, ctx, app), 5), [version], outputs, api_visibility=PRIVATE)
+    refresh.click(logged_in(bind(_show, ctx, app), 5), [version], outputs, api_visibility=PRIVATE)
+    go.click(logged_in(bind(_promote, ctx, app), 5), [version], outputs, api_visibility=PRIVATE)
+    back.click(logged_in(bind(_rollback, ctx, app), 5), None, outputs, api_visibility=PRIVATE)
     if load_on is not None:
-        load_on(handler(bind(_show, ctx, app)), None, outputs, api_visibility=PRIVATE)
+        load_on(logged_in(bind(_show, ctx, app), 5), None, outputs, api_visibility=PRIVATE)
     return outputs

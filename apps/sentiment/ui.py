@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import inspect
 import io
 import logging
 from dataclasses import fields
@@ -23,6 +22,7 @@ import gradio as gr
 from apps.sentiment import alerts, dashboard, feeds, learning_ui
 from apps.sentiment.detector import Rules
 from apps.sentiment.topics import Watch, save_watchlist
+from apps.ui_guard import logged_in, who
 from shared.errors import LorasuiteError
 
 log = logging.getLogger(__name__)
@@ -33,37 +33,6 @@ def _frame(rows: list[list], cols: list[str]):
     import pandas as pd
 
     return pd.DataFrame(rows, columns=cols)
-
-
-def _who(request: gr.Request | None) -> str:
-    user = getattr(request, "username", None) if request is not None else None
-    if not user:
-        raise LorasuiteError("log in first")
-    return str(user)
-
-
-def _safe(fn, outputs: int):
-    """Refuse anonymous calls; show user errors as a warning and anything else as a short notice.
-
-    The wrapper keeps ``fn``'s signature (functools.wraps), so Gradio sees the positional
-    ``request: gr.Request`` parameter and passes the logged-in user's request there."""
-    at = list(inspect.signature(fn).parameters).index("request")
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        request = kwargs.get("request", args[at] if len(args) > at else None)
-        try:
-            _who(request)
-            return fn(*args, **kwargs)
-        except LorasuiteError as err:
-            gr.Warning(escape(str(err)))  # toasts render HTML; user-typed text must stay text
-        except Exception:  # noqa: BLE001
-            log.exception("sentiment dashboard error")
-            gr.Warning("Something went wrong; it has been logged.")
-        return gr.skip() if outputs == 1 else tuple(gr.skip() for _ in range(outputs))
-    # Gradio finds the request parameter by its type hint; ``fn`` may be a partial (no hints of its own)
-    wrapper.__annotations__ = {"request": gr.Request}
-    return wrapper
 
 
 def overview(svc, topic: str | None, bucket: float, days: float, show_all: bool, request: gr.Request = None) -> tuple:
@@ -120,13 +89,13 @@ def evidence(svc, alert_id: float | None, request: gr.Request = None):
 def acknowledge(svc, alert_id: float | None, note: str, show_all: bool, request: gr.Request = None) -> tuple:
     if not alert_id:
         raise LorasuiteError("enter the alert number to acknowledge")
-    done = alerts.acknowledge(svc.db, int(alert_id), _who(request), note)
+    done = alerts.acknowledge(svc.db, int(alert_id), who(request), note)
     gr.Info(f"Alert #{done['id']} acknowledged.")
     return alert_panel(svc, show_all)
 
 
 def silence(svc, topic: str, until: str, why: str, show_all: bool, request: gr.Request = None) -> tuple:
-    done = alerts.silence(svc.db, topic, until, _who(request), why)
+    done = alerts.silence(svc.db, topic, until, who(request), why)
     gr.Info(escape(f"{done['topic']} silenced until {done['until']}."))
     return alert_panel(svc, show_all)
 
@@ -244,12 +213,12 @@ def _alerts_tab(svc, show_all: gr.Checkbox) -> tuple:
     pending = gr.Dataframe(headers=["id", "topic", "channel", "event", "attempts", "last error", "next attempt"],
                            interactive=False, label="Notifications not delivered yet (retried with backoff)")
     panel = [table, silences, pending]
-    alert_id.change(_safe(functools.partial(evidence, svc), 1), [alert_id], [shown])
-    ack.click(_safe(functools.partial(acknowledge, svc), 3), [alert_id, note, show_all], panel)
-    s_go.click(_safe(functools.partial(silence, svc), 3), [s_topic, s_until, s_why, show_all], panel)
-    show_all.change(_safe(functools.partial(alert_panel, svc), 3), [show_all], panel)
+    alert_id.change(logged_in(functools.partial(evidence, svc), 1), [alert_id], [shown])
+    ack.click(logged_in(functools.partial(acknowledge, svc), 3), [alert_id, note, show_all], panel)
+    s_go.click(logged_in(functools.partial(silence, svc), 3), [s_topic, s_until, s_why, show_all], panel)
+    show_all.change(logged_in(functools.partial(alert_panel, svc), 3), [show_all], panel)
     for control in (table, show_all):
-        control.change(_safe(functools.partial(alert_timeline, svc), 2), None, [timeline, download])
+        control.change(logged_in(functools.partial(alert_timeline, svc), 2), None, [timeline, download])
     return tuple(panel)
 
 
@@ -264,9 +233,9 @@ def _feeds_tab(svc) -> tuple:
         pick = gr.Dropdown(label="Feed", choices=[], scale=3, allow_custom_value=True)
         poll = gr.Button("Poll now", scale=1)
         remove = gr.Button("Remove feed", variant="stop", scale=1)
-    add.click(_safe(functools.partial(add_feed, svc), 2), [name, url, every], [table, pick])
-    remove.click(_safe(functools.partial(remove_feed, svc), 2), [pick], [table, pick])
-    poll.click(_safe(functools.partial(poll_feed, svc), 2), [pick], [table, pick])
+    add.click(logged_in(functools.partial(add_feed, svc), 2), [name, url, every], [table, pick])
+    remove.click(logged_in(functools.partial(remove_feed, svc), 2), [pick], [table, pick])
+    poll.click(logged_in(functools.partial(poll_feed, svc), 2), [pick], [table, pick])
     return table, pick
 
 
@@ -276,7 +245,7 @@ def _settings_tabs(svc) -> gr.Textbox:
                     "1-2 letter tickers match only as cashtags; names match as whole words.")
         text = gr.Textbox(lines=18, label="watchlist.csv", show_label=True)
         save = gr.Button("Save watchlist and re-tag headlines", variant="primary")
-        save.click(_safe(functools.partial(save_watchlist_text, svc), 1), [text], [text])
+        save.click(logged_in(functools.partial(save_watchlist_text, svc), 1), [text], [text])
     with gr.Tab("Thresholds"):
         gr.Markdown("The alert rule and what each threshold means: see apps/sentiment/README.md. "
                     "**Backtest** shows what these values would have fired over the stored headlines.")
@@ -294,8 +263,8 @@ def _settings_tabs(svc) -> gr.Textbox:
         result = gr.Dataframe(headers=["topic", "fired_at", "severity", "negative", "baseline", "resolved_at"],
                               interactive=False, label="Backtest")
         result_csv = gr.DownloadButton("Download the backtest (CSV)", size="sm")
-        save_rules_btn.click(_safe(functools.partial(save_rules, svc), len(inputs)), inputs, inputs)
-        test.click(_safe(functools.partial(backtest, svc), 2), inputs, [result, result_csv])
+        save_rules_btn.click(logged_in(functools.partial(save_rules, svc), len(inputs)), inputs, inputs)
+        test.click(logged_in(functools.partial(backtest, svc), 2), inputs, [result, result_csv])
     return text, inputs
 
 
@@ -322,10 +291,10 @@ def build(ctx) -> gr.Blocks:
                 h_label = gr.Dropdown(label="Label", choices=["", "negative", "neutral", "positive"], value="")
             heads = gr.Dataframe(headers=dashboard.HEADLINE_COLS, interactive=False, wrap=True, label="Latest headlines")
             heads_csv = gr.DownloadButton("Download these headlines (CSV)", size="sm")
-            heads.change(_safe(functools.partial(headlines_csv, svc), 1), [h_topic, h_label], [heads_csv])
-            learning_ui.label_controls(ctx, _safe, heads)
+            heads.change(logged_in(functools.partial(headlines_csv, svc), 1), [h_topic, h_label], [heads_csv])
+            learning_ui.label_controls(ctx, logged_in, heads)
         with gr.Tab("Label queue"):
-            learning_ui.queue_tab(ctx, _safe)
+            learning_ui.queue_tab(ctx, logged_in)
         with gr.Tab("Alerts"):
             show_all = gr.Checkbox(label="Include acknowledged and silenced alerts", value=False)
             alert_outputs = _alerts_tab(svc, show_all)
@@ -336,11 +305,11 @@ def build(ctx) -> gr.Blocks:
             learning_ui.model_tab(ctx, demo)
         everything = [header, topic, plot, topics, h_topic, *alert_outputs, feed_table, pick, wl_text]
         for trigger in (demo.load, refresh.click):
-            trigger(_safe(functools.partial(overview, svc), len(everything)), [topic, bucket, days, show_all], everything)
-        demo.load(_safe(functools.partial(rule_values, svc), len(rule_inputs)), None, rule_inputs)
+            trigger(logged_in(functools.partial(overview, svc), len(everything)), [topic, bucket, days, show_all], everything)
+        demo.load(logged_in(functools.partial(rule_values, svc), len(rule_inputs)), None, rule_inputs)
         for control in (topic, bucket, days):
-            control.change(_safe(functools.partial(trend, svc), 1), [topic, bucket, days], [plot])
+            control.change(logged_in(functools.partial(trend, svc), 1), [topic, bucket, days], [plot])
         for control in (h_topic, h_label):
-            control.change(_safe(functools.partial(headlines, svc), 1), [h_topic, h_label], [heads])
-        demo.load(_safe(functools.partial(headlines, svc), 1), [h_topic, h_label], [heads])
+            control.change(logged_in(functools.partial(headlines, svc), 1), [h_topic, h_label], [heads])
+        demo.load(logged_in(functools.partial(headlines, svc), 1), [h_topic, h_label], [heads])
     return demo

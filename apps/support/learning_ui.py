@@ -14,8 +14,9 @@ from typing import Any
 
 import gradio as gr
 
-from apps.adapters_ui import PRIVATE, handler
+from apps.adapters_ui import PRIVATE
 from apps.support import learning
+from apps.ui_guard import logged_in, who
 from shared.errors import LorasuiteError
 
 REVIEW_COLS = ["message", "when", "question", "bot's intent", "confidence", "margin"]
@@ -30,13 +31,6 @@ def intent_choices(ctx: Any) -> list[str]:
         return [learning.OUT_OF_SCOPE]
 
 
-def _who(request: gr.Request | None) -> str:
-    user = getattr(request, "username", None) if request is not None else None
-    if not user:
-        raise LorasuiteError("log in first")
-    return str(user)
-
-
 def resolve(ctx: Any, bot: Any, ticket_id: int | None, intent: str | None, request: gr.Request = None):
     """Label the ticket's question and close the ticket; returns the refreshed ticket choices."""
     from apps.support.admin_ui import ticket_choices
@@ -45,7 +39,7 @@ def resolve(ctx: Any, bot: Any, ticket_id: int | None, intent: str | None, reque
         raise LorasuiteError("pick a ticket first")
     if not intent:
         raise LorasuiteError("choose the intent the customer had (or out_of_scope)")
-    done = learning.resolve_ticket(ctx, bot.store, int(ticket_id), intent, _who(request))
+    done = learning.resolve_ticket(ctx, bot.store, int(ticket_id), intent, who(request))
     gr.Info(f"Ticket #{done['ticket']} resolved as {intent} and closed.")
     return ticket_choices(bot)
 
@@ -72,7 +66,7 @@ def save_review(ctx: Any, bot: Any, text: str, intent: str | None, request: gr.R
         raise LorasuiteError("pick a question first (click its row)")
     if not intent:
         raise LorasuiteError("choose the right intent")
-    learning.review(ctx, text, intent, _who(request))
+    learning.review(ctx, text, intent, who(request))
     gr.Info(f"Saved as {intent}.")
     return review_frame(ctx, bot, request)
 
@@ -83,7 +77,7 @@ def resolve_controls(ctx: Any, bot: Any, tickets: Any) -> None:
         intent = gr.Dropdown(label="The customer's intent (for the learning loop)", choices=intent_choices(ctx),
                              value=None, scale=4, allow_custom_value=False)
         go = gr.Button("Resolve with intent and close", scale=1)
-    go.click(handler(functools.partial(resolve, ctx, bot), 1), [tickets, intent], [tickets], api_visibility=PRIVATE)
+    go.click(logged_in(functools.partial(resolve, ctx, bot), 1), [tickets, intent], [tickets], api_visibility=PRIVATE)
 
 
 def review_tab(ctx: Any, bot: Any) -> None:
@@ -95,8 +89,8 @@ def review_tab(ctx: Any, bot: Any) -> None:
         intent = gr.Dropdown(label="Right intent", choices=intent_choices(ctx), value=None, scale=2)
         save = gr.Button("Save", variant="primary", scale=1)
     table.select(picked, None, [text], api_visibility=PRIVATE)
-    refresh.click(handler(functools.partial(review_frame, ctx, bot), 1), None, [table], api_visibility=PRIVATE)
-    save.click(handler(functools.partial(save_review, ctx, bot), 1), [text, intent], [table], api_visibility=PRIVATE)
+    refresh.click(logged_in(functools.partial(review_frame, ctx, bot), 1), None, [table], api_visibility=PRIVATE)
+    save.click(logged_in(functools.partial(save_review, ctx, bot), 1), [text, intent], [table], api_visibility=PRIVATE)
 
 
 def model_tab(ctx: Any, demo: Any) -> None:

@@ -9,6 +9,7 @@ import gradio as gr
 import pytest
 
 from apps import adapters_ui
+from apps.ui_guard import logged_in
 from shared import adapters, registry
 from tests.retrain_helpers import make_champion
 
@@ -61,8 +62,7 @@ def test_promote_and_roll_back_from_the_handlers(tiny_ctx):
 
 
 def test_handlers_refuse_anonymous_calls(tiny_ctx):
-    wrapped = adapters_ui.handler(lambda version=None, request=None: adapters_ui.promote(tiny_ctx, "sentiment",
-                                                                                          version, "x"))
+    wrapped = logged_in(lambda version=None, request=None: adapters_ui.promote(tiny_ctx, "sentiment", version, "x"), 5)
     with pytest.warns(UserWarning):
         out = wrapped(2.0, request=None)
     assert len(out) == 5 and registry.resolve("sentiment/tiny").version == 1

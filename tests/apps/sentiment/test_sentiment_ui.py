@@ -10,6 +10,7 @@ import pytest
 from sentiment_helpers import add_items, spike_rows
 
 from apps.sentiment import alerts, dashboard, ui
+from apps.ui_guard import logged_in, who
 from shared.errors import LorasuiteError
 
 START = datetime(2026, 10, 5, tzinfo=timezone.utc)
@@ -48,16 +49,16 @@ def test_build_makes_blocks_without_importing_torch():
 def test_handlers_need_a_logged_in_user(stocked, svc):
     import inspect
 
-    wrapped = ui._safe(functools.partial(ui.alert_panel, svc), 3)
+    wrapped = logged_in(functools.partial(ui.alert_panel, svc), 3)
     assert list(inspect.signature(wrapped).parameters) == ["show_all", "request"]  # what Gradio inspects
     for anonymous in (None, SimpleNamespace(username=None)):
         skipped = wrapped(False, anonymous)
         assert all(type(s).__name__ != "DataFrame" for s in skipped)
     assert all(type(s).__name__ == "DataFrame" for s in wrapped(False, ANA))
-    frame, csv_path = ui._safe(functools.partial(ui.backtest, svc), 2)(ANA, *ui.rule_values(svc, request=ANA))
+    frame, csv_path = logged_in(functools.partial(ui.backtest, svc), 2)(ANA, *ui.rule_values(svc, request=ANA))
     assert type(frame).__name__ == "DataFrame" and csv_path.endswith("backtest.csv")
     with pytest.raises(LorasuiteError, match="log in"):
-        ui._who(None)
+        who(None)
 
 
 def test_overview_trend_and_headlines_for_a_user(stocked, svc):
