@@ -47,6 +47,15 @@ class Tx:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
+    def lock(self, name: str) -> None:
+        """Hold the lock ``name`` until this transaction ends: transactions that take the same name run one
+        at a time, across threads, processes and replicas. PostgreSQL: a transaction-scoped advisory
+        lock; SQLite: nothing to do (BEGIN IMMEDIATE already lets one writer in at a time)."""
+        if self.conn.dialect.name == "postgresql":
+            from shared.leader import lock_key
+
+            self.execute("SELECT pg_advisory_xact_lock(:key)", {"key": lock_key(name)})
+
     def execute(self, sql: str, params: dict | Sequence[dict] | None = None) -> Any:
         return self.conn.execute(text(sql), params or {})
 

@@ -31,6 +31,7 @@ from shared.storage import Database
 
 log = logging.getLogger(__name__)
 BATCH = 256
+TOPICS_LOCK = "sentiment_item_topics"  # taken by every transaction that writes item topics
 
 
 @dataclass
@@ -130,6 +131,7 @@ def commit(db: Database, entries: int, candidates: list[Item], extras: list[dict
     adapter = pipeline.model.name if pipeline.model else None
     new = 0
     with db.transaction() as tx:
+        tx.lock(TOPICS_LOCK)  # a retag rewrites every item's topics: not while new ones go in
         for item, extra in zip(candidates, extras, strict=True):
             if _taken(tx, item.keys):  # stored since we looked (an earlier file, a concurrent ingest)
                 continue
@@ -257,16 +259,20 @@ def score_pending(db: Database, pipeline: Pipeline, limit: int = 5000) -> int:
 
 
 def retag(db: Database, matcher: TopicMatcher | None = None, settings: Any = None) -> int:
-    """Recompute every item's topics (after a watchlist edit); returns how many items have topics."""
+    """Recompute every item's topics (after a watchlist edit); returns how many items have topics.
+
+    Read, match and rewrite happen in one transaction under ``TOPICS_LOCK``, which ingest takes too:
+    two retags (an admin edit on one replica, the leader on another) run one after the other instead
+    of colliding on the primary key, and an item stored meanwhile keeps the topics it came with."""
     if matcher is None:
         matcher = TopicMatcher(watchlist(db, settings), sectors_from(settings))
-    rows = db.query("SELECT id, title, summary, entities FROM sentiment_items")
-    pairs = []
-    for row in rows:
-        entities = json.loads(row["entities"]) if row["entities"] else None
-        pairs.extend({"i": row["id"], "t": t, "k": k}
-                     for t, k in matcher.match(f"{row['title']} {row['summary'][:300]}", entities))
     with db.transaction() as tx:
+        tx.lock(TOPICS_LOCK)
+        pairs = []
+        for row in tx.query("SELECT id, title, summary, entities FROM sentiment_items"):
+            entities = json.loads(row["entities"]) if row["entities"] else None
+            pairs.extend({"i": row["id"], "t": t, "k": k}
+                         for t, k in matcher.match(f"{row['title']} {row['summary'][:300]}", entities))
         tx.execute("DELETE FROM sentiment_item_topics")
         if pairs:
             tx.execute("INSERT INTO sentiment_item_topics (item_id, topic, kind) VALUES (:i, :t, :k)", pairs)

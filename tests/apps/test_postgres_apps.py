@@ -69,3 +69,41 @@ def _save(save, db, watches, errors) -> None:
         save(db, watches)
     except Exception as err:  # noqa: BLE001 - the test reports it
         errors.append(err)
+
+
+def test_two_replicas_retagging_at_once_run_one_after_the_other(pg, capsys):
+    """Replica A's retag (an admin's watchlist edit) is mid-way when replica B's starts: B waits for A's
+    transaction instead of colliding on (item_id, topic), and the topics are B's, each pair once."""
+    import threading
+
+    from apps.sentiment.ingest import retag
+    from apps.sentiment.topics import TopicMatcher, Watch
+
+    assert main(["sentiment", "ingest", str(data_dir("feeds_sample"))]) == 0
+    capsys.readouterr()
+    inside = threading.Event()
+    release = threading.Event()
+
+    class Slow(TopicMatcher):
+        def match(self, text, entities=None):
+            inside.set()
+            release.wait(30)
+            return super().match(text, entities)
+
+    everything = [Watch("Markets", ["market", "markets", "stocks", "shares"])]
+    errors = []
+    a = threading.Thread(target=lambda: _save(lambda db, m: retag(db, m), pg, Slow(everything, {}), errors))
+    a.start()
+    try:
+        assert inside.wait(30)  # A holds its transaction
+        b = threading.Thread(target=lambda: _save(lambda db, m: retag(db, m), pg, TopicMatcher(everything, {}), errors))
+        b.start()
+        b.join(timeout=2)
+        assert b.is_alive()  # B waits for A
+    finally:
+        release.set()
+    a.join(timeout=60)
+    b.join(timeout=60)
+    assert errors == []
+    pairs = pg.query("SELECT item_id, topic FROM sentiment_item_topics")
+    assert pairs and len(pairs) == len({(p["item_id"], p["topic"]) for p in pairs})
