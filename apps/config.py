@@ -77,6 +77,7 @@ class LearningSettings(Section):
     new_label_weight: float = Field(0.0, ge=0)  # new labels vs replayed old rows per epoch; 0: the default (0.5)
     threads: int = Field(1, ge=1)  # torch threads of the training child process
     epochs: int = Field(2, ge=1, le=100)  # passes over (new labels + a replayed sample of the old data)
+    lr: float = Field(5e-4, gt=0, le=0.1)  # peak learning rate of a retrain (warm start from the champion)
     drift_threshold: float = Field(0.25, gt=0)
 
 

@@ -68,7 +68,7 @@ def knobs(ctx: Any):
 
     s = ctx.config.learning
     return Knobs(holdout=s.holdout, max_regression=s.max_regression, new_label_weight=s.new_label_weight,
-                 epochs=s.epochs)
+                 epochs=s.epochs, lr=s.lr)
 
 
 def label_names(ctx: Any, learner: Learner, name: str | None = None) -> list[str]:

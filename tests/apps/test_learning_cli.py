@@ -78,3 +78,15 @@ def test_retrain_writes_the_report_to_the_file_and_stdout(tiny_bert, tmp_path, c
     assert registry.resolve("sentiment/tiny@2").status == ("champion" if written["promoted"] else "rejected")
     last = json.loads((lorasuite_home / "learning" / "reports" / "sentiment_tiny_last.json").read_text())
     assert last["details"]["gate"]["ok"] and last["reason"] == written["reason"]
+
+
+def test_learning_section_sets_the_retrain_recipe():
+    from types import SimpleNamespace
+
+    from apps.config import Config, LearningSettings
+    from apps.learning import knobs
+
+    got = knobs(SimpleNamespace(config=Config(learning=LearningSettings(epochs=3, lr=1e-3, new_label_weight=1.0))))
+    assert (got.epochs, got.lr, got.new_label_weight) == (3, 1e-3, 1.0)
+    with pytest.raises(ValueError, match="lr"):
+        LearningSettings(lr=0)
