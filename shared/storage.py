@@ -116,8 +116,7 @@ class Database:
             return 0
         with _MIGRATE_LOCK:
             with self.transaction() as tx:
-                if self.dialect == "postgresql":  # CREATE TABLE IF NOT EXISTS races between replicas there
-                    tx.execute("SELECT pg_advisory_xact_lock(:key)", {"key": 7_342_001})
+                tx.lock("_migrations")  # CREATE TABLE IF NOT EXISTS races between PostgreSQL replicas
                 tx.execute("CREATE TABLE IF NOT EXISTS _migrations (app TEXT NOT NULL, version INTEGER NOT NULL, "
                            "PRIMARY KEY (app, version))")
             done = {r["version"] for r in self.query("SELECT version FROM _migrations WHERE app = :a", {"a": app})}
@@ -130,8 +129,7 @@ class Database:
 
     def _apply(self, app: str, version: int, sql: str) -> bool:
         with self.transaction() as tx:
-            if self.dialect == "postgresql":
-                tx.execute("SELECT pg_advisory_xact_lock(:key)", {"key": 7_342_001})
+            tx.lock("_migrations")
             if tx.scalar("SELECT 1 FROM _migrations WHERE app = :a AND version = :v", {"a": app, "v": version}):
                 return False  # another process got there first
             for statement in _statements(sql.replace("{pk}", _PK[self.dialect])):
