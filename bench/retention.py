@@ -20,6 +20,7 @@ bench/results/learning_recipe.md. Reads ../shared/data; nothing is saved.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -128,19 +129,18 @@ def train(args, new: list, old: list):
 def mir_train(args, new: list, old: list, settings: LoraSettings):
     """Epoch by epoch (one ``fit`` each): from the second on, half the replay is the old rows of a random pool
     of 3,000 whose current predictions drifted most from the champion's (KL at temperature 2)."""
-    from shared.inference import tokenize
     from shared.training import fit
 
     task, tokenizer, labels, meta = continual.load_classifier(CHAMPION)
     index, rng, fresh = {y: i for i, y in enumerate(labels)}, random.Random(settings.seed), {t for t, _ in new}
-    teacher = continual._teacher_logits(task, tokenizer, [t for t, _ in old], MAX_LENGTH)
+    teacher = continual.teacher_logits(task, tokenizer, [t for t, _ in old], MAX_LENGTH)
     epochs = json.loads(args.plan).get("epochs", 3)
     for epoch in range(epochs):
         replay = rng.sample(old, len(new)) if epoch == 0 else drifted(task, tokenizer, teacher, old, len(new), args.mir, rng)
         rows = [(t, index[y], teacher.get(t) if t not in fresh else None) for t, y in list(new) + replay]
         run = LoraSettings.from_dict(dict(settings.to_dict(), epochs=1, seed=settings.seed + epoch, max_length=MAX_LENGTH))
-        fit(continual.Distilled(task, 1.0), rows, lambda b: collate(tokenize, tokenizer, b, len(labels)), run, None,
-            desc="retrain", head_prefix="task.head.")
+        collate = functools.partial(continual.distill_batch, tokenizer, max_length=MAX_LENGTH, n_labels=len(labels))
+        fit(continual.Distilled(task, 1.0), rows, collate, run, None, desc="retrain", head_prefix="task.head.")
     return continual.TrainedAdapter(task.encoder, task.head.state_dict(), meta, [], task=task, tokenizer=tokenizer)
 
 
@@ -153,14 +153,6 @@ def drifted(task, tokenizer, teacher: dict, old: list, n: int, share: float, rng
     top = [pool[i] for i in np.argsort(-(then * (then.log() - now)).sum(-1).numpy())[: int(n * share)]]
     chosen = {t for t, _ in top}
     return top + rng.sample([r for r in old if r[0] not in chosen], n - len(top))
-
-
-def collate(tokenize, tokenizer, rows: list, n_labels: int) -> dict:
-    batch = dict(tokenize(tokenizer, [r[0] for r in rows], MAX_LENGTH))
-    batch["labels"] = torch.tensor([r[1] for r in rows])
-    batch["teacher"] = torch.tensor([r[2] or [0.0] * n_labels for r in rows])
-    batch["teacher_mask"] = torch.tensor([r[2] is not None for r in rows])
-    return batch
 
 
 def score(task, tokenizer, labels: list[str], sets: dict, champion: dict) -> dict:

@@ -17,6 +17,7 @@ one third with distillation gained 6.6 for -0.8.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from collections.abc import Sequence
@@ -125,7 +126,7 @@ class Distilled(nn.Module):
         return loss
 
 
-def _teacher_logits(task, tokenizer, texts: list[str], max_length: int) -> dict[str, list[float]]:
+def teacher_logits(task, tokenizer, texts: list[str], max_length: int) -> dict[str, list[float]]:
     """The champion's logits for each distinct text (before any training step: the task still is the champion)."""
     from shared.classifier import predict_logits
 
@@ -134,10 +135,20 @@ def _teacher_logits(task, tokenizer, texts: list[str], max_length: int) -> dict[
     return {text: [float(x) for x in row] for text, row in zip(unique, logits)}
 
 
+def distill_batch(tokenizer, rows: list[tuple], max_length: int, n_labels: int) -> dict:
+    """A ``Distilled`` batch of (text, label id, champion logits or None) rows."""
+    from shared.inference import tokenize
+
+    batch = dict(tokenize(tokenizer, [r[0] for r in rows], max_length))
+    batch["labels"] = torch.tensor([r[1] for r in rows])
+    batch["teacher"] = torch.tensor([r[2] or [0.0] * n_labels for r in rows])
+    batch["teacher_mask"] = torch.tensor([r[2] is not None for r in rows])
+    return batch
+
+
 def continue_classifier(path: str | Path, new: Sequence[Row], old: Sequence[Row], plan: MixPlan,
                         settings: LoraSettings, model: str | None = None) -> TrainedAdapter:
     """Train the classifier at ``path`` further on the mix of ``new`` and ``old``; meta inherits the champion's."""
-    from shared.inference import tokenize
     from shared.training import fit, trainable_parameters
 
     task, tokenizer, labels, meta = load_classifier(path, model=model)
@@ -145,16 +156,9 @@ def continue_classifier(path: str | Path, new: Sequence[Row], old: Sequence[Row]
     max_length = int(meta.get("max_length", settings.max_length))
     mix = mixed_examples(new, old, plan)
     fresh = {text for text, _ in new}
-    teacher = _teacher_logits(task, tokenizer, [t for t, _ in mix if t not in fresh], max_length) if plan.distill else {}
+    teacher = teacher_logits(task, tokenizer, [t for t, _ in mix if t not in fresh], max_length) if plan.distill else {}
     examples = [(text, index[label], teacher.get(text)) for text, label in mix]
-
-    def collate(rows: list[tuple]) -> dict:
-        batch = dict(tokenize(tokenizer, [r[0] for r in rows], max_length))
-        batch["labels"] = torch.tensor([r[1] for r in rows])
-        batch["teacher"] = torch.tensor([r[2] or [0.0] * len(labels) for r in rows])
-        batch["teacher_mask"] = torch.tensor([r[2] is not None for r in rows])
-        return batch
-
+    collate = functools.partial(distill_batch, tokenizer, max_length=max_length, n_labels=len(labels))
     run = LoraSettings.from_dict(dict(settings.to_dict(), epochs=1, max_length=max_length))
     log.info("continuing %s on %d examples (%d new, %d old rows available)", path, len(examples), len(new), len(old))
     trainer = Distilled(task, plan.distill)
